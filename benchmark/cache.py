@@ -1,0 +1,117 @@
+"""The on-disk embedding cache: content-addressed, append-only shards, written atomically.
+
+A namespace is one (model fingerprint, role, prompt); inside it every vector is keyed by the
+SHA-256 of its text. Each write adds a shard (``.npz`` holding keys, vectors and a checksum of
+both), renamed into place only once complete, so an interrupted run keeps every finished batch and
+a reader never sees half a shard. A shard that fails its checksum or cannot be read is moved
+aside and its texts are encoded again. Embeddings are stored raw; normalisation happens on read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from .fsutil import atomic_write_bytes
+
+CACHE_ENV = "XBENCH_CACHE"
+log = logging.getLogger("xbench.cache")
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path(platformdirs.user_cache_dir("xbench")) / "embeddings"
+
+
+def text_keys(texts: list[str]) -> np.ndarray:
+    """(n, 32) uint8 SHA-256 of each text: the content address."""
+    out = np.empty((len(texts), 32), dtype=np.uint8)
+    for i, text in enumerate(texts):
+        out[i] = np.frombuffer(hashlib.sha256(text.encode("utf-8")).digest(), dtype=np.uint8)
+    return out
+
+
+def _checksum(keys: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    digest = hashlib.sha256(keys.tobytes() + str(vectors.shape).encode() + vectors.tobytes()).digest()
+    return np.frombuffer(digest, dtype=np.uint8)
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    corrupt_shards: int = 0
+
+
+class EmbeddingCache:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.stats = CacheStats()
+
+    @staticmethod
+    def namespace(fingerprint: str, role: str, prompt: str) -> str:
+        return hashlib.sha256(f"{fingerprint}\0{role}\0{prompt}".encode()).hexdigest()[:32]
+
+    def _dir(self, namespace: str) -> Path:
+        return self.root / namespace
+
+    def _read_shard(self, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                keys, vectors, checksum = npz["keys"], npz["vectors"], npz["checksum"]
+            if keys.ndim == 2 and keys.shape[1] == 32 and vectors.ndim == 2 and len(keys) == len(vectors):
+                if np.array_equal(checksum, _checksum(keys, vectors)):
+                    return keys, vectors
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass
+        self.stats.corrupt_shards += 1
+        log.warning("embedding cache: %s is corrupt; its texts will be encoded again", path)
+        try:
+            os.replace(path, path.with_suffix(".corrupt"))
+        except OSError:
+            pass
+        return None
+
+    def lookup(self, namespace: str, keys: np.ndarray, dim: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(found mask, vectors with rows for found keys filled in, or None if nothing was found)."""
+        found = np.zeros(len(keys), dtype=bool)
+        out: np.ndarray | None = None
+        wanted = {keys[i].tobytes(): i for i in range(len(keys))}
+        folder = self._dir(namespace)
+        shards = sorted(folder.glob("*.npz")) if folder.is_dir() else []
+        for shard in shards:
+            loaded = self._read_shard(shard)
+            if loaded is None:
+                continue
+            shard_keys, vectors = loaded
+            if out is None:
+                out = np.zeros((len(keys), vectors.shape[1]), dtype=np.float32)
+            elif vectors.shape[1] != out.shape[1]:
+                continue  # cannot happen for one fingerprint; ignore rather than mix dimensions
+            for row, key in enumerate(shard_keys):
+                i = wanted.get(key.tobytes())
+                if i is not None and not found[i]:
+                    out[i] = vectors[row]
+                    found[i] = True
+        self.stats.hits += int(found.sum())
+        self.stats.misses += int((~found).sum())
+        return found, out
+
+    def store(self, namespace: str, keys: np.ndarray, vectors: np.ndarray) -> Path:
+        """Add one shard; returns its path. Safe against concurrent writers (unique names)."""
+        keys = np.ascontiguousarray(keys, dtype=np.uint8)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=keys, vectors=vectors, checksum=_checksum(keys, vectors))
+        path = self._dir(namespace) / f"{uuid.uuid4().hex}.npz"
+        atomic_write_bytes(path, buffer.getvalue())
+        return path

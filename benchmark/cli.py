@@ -1,0 +1,176 @@
+"""The ``xbench`` command line: thin click wrappers over the library.
+
+Exit codes: 0 done, 1 failed (bad data, failing model, a result that cannot be written), 2 bad
+usage (unknown task, language or option). Failures print one line on stderr, never a traceback;
+``XBENCH_DEBUG=1`` re-raises for developers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import XbenchError
+
+EXAMPLES_RUN = """
+\b
+Examples:
+  xbench run --model sentence-transformers/all-MiniLM-L6-v2 --output results/minilm
+  xbench run --model ./my-checkpoint --task xquad-r --langs en,de,zh --output out
+  xbench run --model mypkg.encoders:embed --no-normalize --output out
+  xbench run --model intfloat/multilingual-e5-small --query-prompt "query: " \\
+             --passage-prompt "passage: " --output out --json
+"""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except XbenchError as exc:
+            if os.environ.get("XBENCH_DEBUG"):
+                raise
+            click.echo(f"xbench: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("xbench: interrupted; finished result files and cached embeddings are intact", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="xbench")
+def main() -> None:
+    """xbench: evaluate multilingual dense retrievers on XQuAD-R and MLQA-R.
+
+    Monolingual, cross-lingual and multilingual settings (LAReQA protocol) and the rank-distance
+    language bias of arXiv 2408.10536. Run `xbench COMMAND --help` for a command's options.
+    """
+    logging.basicConfig(level=logging.WARNING, format="xbench: %(message)s")
+
+
+def _split_langs(_ctx, _param, value: tuple[str, ...]) -> tuple[str, ...] | None:
+    langs = tuple(x.strip() for v in value for x in v.split(",") if x.strip())
+    return langs or None
+
+
+@main.command(epilog=EXAMPLES_RUN)
+@click.option("--model", "-m", "model", required=True, help="Model: a sentence-transformers name or directory, module:attr, or a registered encoder name.")
+@click.option("--task", "-t", "tasks", multiple=True, help="Task name or definition file (repeatable). Default: every registered task.")
+@click.option("--langs", multiple=True, callback=_split_langs, help="Only these languages, comma-separated (repeatable).")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for <task>.json and per-query files. Default: results/<model>.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data root (else $XBENCH_DATA, else the user cache).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Embedding cache (else $XBENCH_CACHE, else the user cache).")
+@click.option("--candidate-text", type=click.Choice(["sentence", "sentence+context"]), default=None, help="Candidate text (default: the task's, 'sentence').")
+@click.option("--query-prompt", default="", help='Text put before every query, e.g. "query: ".')
+@click.option("--passage-prompt", default="", help='Text put before every candidate, e.g. "passage: ".')
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Encoder batch size.")
+@click.option("--max-length", type=click.IntRange(min=1), default=None, help="Truncate inputs to this many tokens.")
+@click.option("--normalize/--no-normalize", default=None, help="Cosine (normalise) or raw dot product. Default: what the model declares, else cosine.")
+@click.option("--device", default=None, help="Encoder device, e.g. cpu or cuda:0. Default: automatic.")
+@click.option("--allow-modified-data", is_flag=True, help="Evaluate data whose checksums differ; the result is marked unofficial.")
+@click.option("--memory-budget", type=click.IntRange(min=16), default=256, show_default=True, help="MiB for one block of query x candidate scores.")
+@click.option("--json", "as_json", is_flag=True, help="Print the headline scores as JSON on stdout instead of tables.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars, no tables.")
+def run(model, tasks, langs, output, data_dir, cache_dir, candidate_text, query_prompt, passage_prompt, batch_size,
+        max_length, normalize, device, allow_modified_data, memory_budget, as_json, quiet) -> None:
+    """Evaluate a model on every setting of the chosen tasks and write result files."""
+    from .encoders import EncoderOptions, load_encoder
+    from .results import write_result
+    from .runner import RunConfig, evaluate_task
+    from .taskdef import available_tasks, get_task
+    from .views import matrix_table, summary_table
+
+    definitions = [get_task(t) for t in tasks] if tasks else list(available_tasks().values())
+    if langs:
+        known = {lang for d in definitions for lang in d.languages}
+        unknown = [lang for lang in langs if lang not in known]
+        if unknown:
+            raise click.BadParameter(f"unknown language {unknown[0]!r} (known: {', '.join(sorted(known))})", param_hint="--langs")
+    options = EncoderOptions(query_prompt=query_prompt, passage_prompt=passage_prompt, batch_size=batch_size,
+                             max_length=max_length, normalize=normalize, device=device)
+    config = RunConfig(langs=langs, data_dir=data_dir, cache_dir=cache_dir, candidate_text=candidate_text,
+                       allow_modified_data=allow_modified_data, memory_budget=memory_budget * 1024 * 1024, quiet=quiet)
+    encoder = load_encoder(model, options)
+    out_dir = output or Path("results") / _slug(model)
+    results = []
+    for definition in definitions:
+        if not quiet:
+            click.echo(f"== {definition.name}: {model}", err=True)
+        result, per_query = evaluate_task(definition, encoder, options, config)
+        path = write_result(out_dir, result, per_query)
+        results.append(result)
+        if not quiet and not as_json:
+            click.echo(f"\n{definition.name}: query language x corpus language mAP\n{matrix_table(result)}\n")
+        if not quiet:
+            click.echo(f"wrote {path}", err=True)
+    if as_json:
+        click.echo(json.dumps({r["task"]: r["scores"] for r in results}, indent=2))
+    elif not quiet:
+        click.echo(summary_table(results))
+
+
+def _slug(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name.strip("/").replace("/", "__")).strip("._") or "model"
+
+
+@main.command("tasks")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data root, to count queries and candidates.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def tasks_command(data_dir, as_json) -> None:
+    """List the registered tasks and their settings.
+
+    \b
+    Counts of settings come from the data when it can be found (--data-dir or $XBENCH_DATA),
+    otherwise from the definition alone (every language pair assumed to share questions).
+
+    \b
+    Examples:
+      xbench tasks
+      xbench tasks --data-dir ../shared/data/lareqa --json
+    """
+    from tabulate import tabulate
+
+    from .taskdef import available_tasks
+
+    rows = []
+    for name, definition in available_tasks().items():
+        rows.append(_task_counts(definition, data_dir))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    headers = ["task", "languages", "mono", "cross", "multi (query langs)", "queries", "candidates", "counted from"]
+    click.echo(tabulate([[r[h.split(" ")[0]] if h.split(" ")[0] in r else r.get("source") for h in headers] for r in rows],
+                        headers=headers, tablefmt="github", disable_numparse=True))
+
+
+def _task_counts(definition, data_dir) -> dict:
+    from .datafiles import resolve_data
+    from .formats import load_task_data
+    from .settings import build_index, plan_settings
+
+    n = len(definition.languages)
+    row = {"task": definition.name, "languages": " ".join(definition.languages),
+           "mono": n if "mono" in definition.settings else 0,
+           "cross": n * (n - 1) if "cross" in definition.settings else 0,
+           "multi": n if "multi" in definition.settings else 0, "queries": None, "candidates": None, "counted": "definition"}
+    try:
+        data_files = resolve_data(definition, definition.languages, data_dir, download=False)
+        data = load_task_data(definition, definition.languages, data_files, definition.candidate_text)
+    except XbenchError:
+        return row
+    kinds = [p.setting.kind for p in plan_settings(data, build_index(data), definition.settings)]
+    row.update(mono=kinds.count("mono"), cross=kinds.count("cross"), multi=kinds.count("multi"),
+               queries=data.n_queries, candidates=data.n_candidates, counted="data")
+    return row
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

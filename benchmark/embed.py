@@ -1,0 +1,77 @@
+"""Embedding a task's texts: each unique text once per (model, role, prompt), cache first.
+
+Misses are encoded longest-first in flushes of ``flush_size`` texts; every finished flush is
+checked and written to the cache before the next starts, so Ctrl-C or a crash loses at most one
+flush of work, and a re-run encodes only what is missing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cache import EmbeddingCache, text_keys
+from .encoders import Encoder, EncoderOptions, check_embeddings
+from .errors import XbenchError
+from .progress import bar
+
+FLUSH_SIZE = 2048
+
+
+@dataclass
+class EmbedStats:
+    unique: int = 0
+    encoded: int = 0
+    seconds: float = 0.0
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / norms
+
+
+def embed_texts(
+    encoder: Encoder,
+    texts: list[str],
+    role: str,
+    options: EncoderOptions,
+    cache: EmbeddingCache,
+    normalize: bool,
+    quiet: bool = True,
+    flush_size: int = FLUSH_SIZE,
+    stats: EmbedStats | None = None,
+) -> np.ndarray:
+    """(len(texts), d) float32 vectors for ``texts`` in order, duplicates sharing one encoding."""
+    started = time.perf_counter()
+    stats = stats if stats is not None else EmbedStats()
+    position: dict[str, int] = {}
+    inverse = np.fromiter((position.setdefault(t, len(position)) for t in texts), dtype=np.int64, count=len(texts))
+    unique = list(position)
+    prompt = options.prompt(role)
+    namespace = cache.namespace(encoder.fingerprint, role, prompt)
+    keys = text_keys(unique)
+    found, vectors = cache.lookup(namespace, keys)
+    missing = np.flatnonzero(~found)
+    if len(missing):
+        missing = missing[np.argsort([-len(unique[i]) for i in missing], kind="stable")]
+        with bar(len(missing), f"encoding {role} texts", quiet, unit="text") as progress:
+            for start in range(0, len(missing), flush_size):
+                rows = missing[start : start + flush_size]
+                raw = encoder.encode([prompt + unique[i] for i in rows], role)
+                dim = vectors.shape[1] if vectors is not None else None
+                batch = check_embeddings(encoder.name, raw, len(rows), dim)
+                cache.store(namespace, keys[rows], batch)
+                if vectors is None:
+                    vectors = np.zeros((len(unique), batch.shape[1]), dtype=np.float32)
+                vectors[rows] = batch
+                progress.update(len(rows))
+    if vectors is None:
+        raise XbenchError(f"model {encoder.name}: nothing to encode")
+    if normalize:
+        vectors = normalise(vectors)
+    stats.unique += len(unique)
+    stats.encoded += len(missing)
+    stats.seconds += time.perf_counter() - started
+    return vectors[inverse]

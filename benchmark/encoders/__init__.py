@@ -1,0 +1,42 @@
+"""Turning ``--model`` into an encoder.
+
+``--model`` is looked up in this order: a name registered under the entry-point group
+``xbench.encoders`` (a factory called as ``factory(options=EncoderOptions)``), then
+``package.module:attr`` (:mod:`.callable`), then a sentence-transformers hub name or local
+directory (:mod:`.sentence_transformer`).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from pathlib import Path
+
+from ..errors import XbenchError
+from .base import ROLES, Encoder, EncoderOptions, check_embeddings
+from .callable import CallableEncoder
+from .sentence_transformer import SentenceTransformerEncoder
+
+__all__ = ["ROLES", "Encoder", "EncoderOptions", "check_embeddings", "load_encoder", "registered_encoders"]
+
+_CALLABLE_SPEC = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+
+
+def registered_encoders() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group="xbench.encoders")}
+
+
+def load_encoder(spec: str, options: EncoderOptions | None = None) -> Encoder:
+    options = options or EncoderOptions()
+    registry = registered_encoders()
+    if spec in registry:
+        try:
+            factory = registry[spec].load()
+            return factory(options=options)
+        except XbenchError:
+            raise
+        except Exception as exc:
+            raise XbenchError(f"model {spec}: registered encoder failed to load ({type(exc).__name__}: {exc})") from None
+    if _CALLABLE_SPEC.fullmatch(spec) and not Path(spec).exists():
+        return CallableEncoder(spec, options)
+    return SentenceTransformerEncoder(spec, options)

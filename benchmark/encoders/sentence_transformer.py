@@ -1,0 +1,133 @@
+"""Sentence-transformers models, by hub name or local directory, loaded only on a cache miss.
+
+Identity comes from files, not from loading: a local directory is fingerprinted by the SHA-256 of
+its files, a hub model by the revision found in the local Hugging Face cache. So a fully cached
+re-run never imports torch or reads the weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ..errors import XbenchError
+from ..fsutil import atomic_write_text, sha256_file
+from .base import EncoderOptions
+
+
+def _memo_path() -> Path:
+    return Path(platformdirs.user_cache_dir("xbench")) / "file-hashes.json"
+
+
+def directory_fingerprint(root: Path) -> str:
+    """SHA-256 over every file's relative path and content hash (memoised by size and mtime)."""
+    memo_file = _memo_path()
+    try:
+        memo = json.loads(memo_file.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    digest = hashlib.sha256()
+    changed = False
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        stat = path.stat()
+        key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        if key not in memo:
+            memo[key] = sha256_file(path)
+            changed = True
+        digest.update(f"{path.relative_to(root).as_posix()}\0{memo[key]}\n".encode())
+    if changed:
+        try:
+            atomic_write_text(memo_file, json.dumps(memo))
+        except OSError:
+            pass  # a read-only cache only costs speed
+    return digest.hexdigest()
+
+
+def _similarity_of(model_dir: Path | None) -> str:
+    try:
+        config = json.loads((model_dir / "config_sentence_transformers.json").read_text()) if model_dir else {}
+    except (OSError, ValueError):
+        config = {}
+    return "dot" if config.get("similarity_fn_name") == "dot" else "cosine"
+
+
+class SentenceTransformerEncoder:
+    def __init__(self, name_or_path: str, options: EncoderOptions) -> None:
+        self.name = name_or_path
+        self.options = options
+        self._model = None
+        local = Path(name_or_path).expanduser()
+        if local.is_dir():
+            if not (local / "modules.json").is_file() and not (local / "config.json").is_file():
+                raise XbenchError(f"model {name_or_path}: directory holds neither modules.json nor config.json")
+            self.path, self.revision = local.resolve(), None
+            self.weights = directory_fingerprint(self.path)
+        else:
+            self.path, self.revision = self._resolve_hub(name_or_path)
+            self.weights = None
+        self.similarity = _similarity_of(self.path)
+
+    @staticmethod
+    def _resolve_hub(name: str) -> tuple[Path | None, str]:
+        try:
+            from huggingface_hub import snapshot_download
+
+            snapshot = Path(snapshot_download(name, local_files_only=True))
+            return snapshot, snapshot.name
+        except Exception:
+            pass
+        try:
+            from huggingface_hub import HfApi
+
+            return None, HfApi().model_info(name).sha
+        except Exception as exc:
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            raise XbenchError(
+                f"model {name}: not a local directory, not in the Hugging Face cache, and the hub is unreachable ({reason})"
+            ) from None
+
+    @property
+    def fingerprint(self) -> str:
+        key = {"weights": self.weights, "revision": self.revision, "name": None if self.weights else self.name,
+               "max_length": self.options.max_length}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": "sentence-transformers",
+            "revision": self.revision,
+            "weights_sha256": self.weights,
+            "fingerprint": self.fingerprint,
+            "similarity": self.similarity,
+            "max_length": self.options.max_length,
+            "library": f"sentence-transformers {metadata.version('sentence-transformers')}",
+        }
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                if self.path is not None:
+                    model = SentenceTransformer(str(self.path), device=self.options.device)
+                else:
+                    model = SentenceTransformer(self.name, device=self.options.device, revision=self.revision)
+            except Exception as exc:
+                raise XbenchError(f"model {self.name}: cannot load ({str(exc).splitlines()[0][:200]})") from None
+            if self.options.max_length:
+                model.max_seq_length = self.options.max_length
+            self._model = model
+        return self._model
+
+    def encode(self, texts: list[str], role: str) -> Any:
+        return self._load().encode(
+            texts, batch_size=self.options.batch_size, convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False
+        )

@@ -1,0 +1,68 @@
+"""Cutoff metrics (nDCG@k, Recall@k, MRR@k, mAP@k, ...) computed by ranx on the top of the same
+ranking that AP uses, ties broken the same pessimistic way.
+
+ranx's ``evaluate`` takes its qrels and run as arrays; handing it (n, k, 2) arrays of
+[candidate column, score] directly skips building string-keyed dictionaries for every one of the
+hundreds of thousands of (setting, query) pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def depth_of(metrics: tuple[str, ...]) -> int:
+    return max((int(m.split("@")[1]) for m in metrics), default=0)
+
+
+def pessimistic_top_k(scores: np.ndarray, relevant: np.ndarray, k: int) -> np.ndarray:
+    """ranx run rows: (n, min(k, P), 2) of [column, score], best first, relevant after tied others.
+
+    Taking the k + R best by score first is enough: at most R of them are relevant, so whatever
+    the tie-break at the boundary, the k best in pessimistic order are among them.
+    """
+    n, pool = scores.shape
+    take = min(pool, k + relevant.shape[1])
+    if take < pool:
+        cols = np.argpartition(scores, pool - take, axis=1)[:, pool - take :]
+    else:
+        cols = np.broadcast_to(np.arange(pool), (n, pool))
+    top = np.take_along_axis(scores, cols, axis=1)
+    is_rel = (cols[:, :, None] == relevant[:, None, :]).any(axis=2)
+    order = np.lexsort((is_rel, -top.astype(np.float64)), axis=1)[:, : min(k, take)]
+    return np.stack([np.take_along_axis(cols, order, axis=1), np.take_along_axis(top, order, axis=1)], axis=2).astype(np.float64)
+
+
+def qrels_rows(relevant: np.ndarray) -> np.ndarray:
+    """ranx qrels rows: (n, R, 2) of [column, 1]; padding gets relevance 0, which ranx drops."""
+    return np.stack([relevant, relevant >= 0], axis=2).astype(np.float64)
+
+
+def stack_padded(parts: list[np.ndarray]) -> np.ndarray:
+    """Concatenate (n_i, w_i, 2) arrays along n, padding w with id -1 / value 0 (never relevant)."""
+    width = max(p.shape[1] for p in parts)
+    out = np.zeros((sum(len(p) for p in parts), width, 2), dtype=np.float64)
+    out[:, :, 0] = -1.0
+    row = 0
+    for p in parts:
+        out[row : row + len(p), : p.shape[1]] = p
+        row += len(p)
+    return out
+
+
+def ranx_metrics(qrels: np.ndarray, run: np.ndarray, metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per-query values of each ranx metric name in ``metrics`` (e.g. ``ndcg@10``)."""
+    if not metrics or len(qrels) == 0:
+        return {m: np.zeros(len(qrels)) for m in metrics}
+    from ranx import evaluate  # imported here: numba start-up is paid only when cutoff metrics are asked for
+
+    values = evaluate(qrels, run, list(metrics), return_mean=False, threads=0, save_results_in_run=False)
+    if len(metrics) == 1:
+        values = {metrics[0]: values}
+    return {m: np.asarray(values[m], dtype=np.float64) for m in metrics}
+
+
+def cutoff_metrics(scores: np.ndarray, relevant: np.ndarray, metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per-query cutoff metrics of one block of scores (n, P) with relevant columns (n, R)."""
+    run = pessimistic_top_k(scores, relevant, depth_of(metrics)) if metrics else None
+    return ranx_metrics(qrels_rows(relevant), run, metrics)

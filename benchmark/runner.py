@@ -1,0 +1,100 @@
+"""One evaluation, end to end: task definition -> data -> embeddings -> scores -> result.
+
+This is the library entry point behind ``xbench run``; tests and other tools call
+:func:`evaluate_task` directly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .cache import EmbeddingCache
+from .datafiles import resolve_data
+from .embed import EmbedStats, embed_texts
+from .encoders import Encoder, EncoderOptions
+from .errors import UsageError
+from .formats import load_task_data
+from .results import build_result
+from .scoring import score_settings
+from .search import DEFAULT_MEMORY_BUDGET
+from .settings import build_index, plan_settings
+from .taskdef import CANDIDATE_TEXTS, TaskDefinition
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    langs: tuple[str, ...] | None = None
+    data_dir: Path | None = None
+    cache_dir: Path | None = None
+    candidate_text: str | None = None
+    allow_modified_data: bool = False
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
+    quiet: bool = True
+
+
+def select_languages(definition: TaskDefinition, langs: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The task's languages, restricted to ``langs`` (kept in the task's order)."""
+    if not langs:
+        return definition.languages
+    chosen = tuple(lang for lang in definition.languages if lang in langs)
+    if not chosen:
+        raise UsageError(f"--langs: task {definition.name} has none of {', '.join(langs)} (it has {', '.join(definition.languages)})")
+    return chosen
+
+
+def evaluate_task(
+    definition: TaskDefinition, encoder: Encoder, options: EncoderOptions, config: RunConfig = RunConfig()
+) -> tuple[dict[str, Any], Any]:
+    """Evaluate ``encoder`` on every setting of ``definition``; returns (result dict, per-query frame)."""
+    clock = time.perf_counter
+    t0 = clock()
+    langs = select_languages(definition, config.langs)
+    candidate_text = config.candidate_text or definition.candidate_text
+    if candidate_text not in CANDIDATE_TEXTS:
+        raise UsageError(f"--candidate-text: {candidate_text!r} is not one of {', '.join(CANDIDATE_TEXTS)}")
+    data_files = resolve_data(definition, langs, config.data_dir, config.allow_modified_data)
+    data = load_task_data(definition, langs, data_files, candidate_text)
+    index = build_index(data)
+    plans = plan_settings(data, index, definition.settings)
+    t1 = clock()
+
+    cache = EmbeddingCache(config.cache_dir)
+    normalize = options.normalize if options.normalize is not None else encoder.similarity == "cosine"
+    q_stats, c_stats = EmbedStats(), EmbedStats()
+    queries = embed_texts(encoder, index.query_texts, "query", options, cache, normalize, config.quiet, stats=q_stats)
+    candidates = embed_texts(encoder, index.candidate_texts, "passage", options, cache, normalize, config.quiet, stats=c_stats)
+    if queries.shape[1] != candidates.shape[1]:
+        raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
+    t2 = clock()
+
+    scores = score_settings(index, plans, queries, candidates, definition.cutoff_metrics, config.memory_budget, config.quiet)
+    t3 = clock()
+
+    model = dict(encoder.identity())
+    model.update(
+        dimension=int(queries.shape[1]),
+        query_prompt=options.query_prompt,
+        passage_prompt=options.passage_prompt,
+        normalized=bool(normalize),
+    )
+    encoding = {
+        "unique_query_texts": q_stats.unique,
+        "unique_candidate_texts": c_stats.unique,
+        "encoded": q_stats.encoded + c_stats.encoded,
+        "cache_hits": cache.stats.hits,
+        "corrupt_cache_shards": cache.stats.corrupt_shards,
+    }
+    timings = {"load_data": t1 - t0, "encode": t2 - t1, "search_and_scoring": t3 - t2, "total": t3 - t0}
+    return build_result(
+        definition=definition,
+        languages=langs,
+        model=model,
+        data=data_files,
+        candidate_text=candidate_text,
+        scores=scores,
+        timings=timings,
+        encoding=encoding,
+    )

@@ -1,0 +1,130 @@
+"""Enumerating a task's settings (PROTOCOL.md, "Settings") over one shared index of texts.
+
+All queries of all languages form one list and all candidates one matrix (languages in task
+order, each a contiguous block), so every setting is a choice of query rows, a block of candidate
+columns and, per query, the relevant columns: nothing is copied or re-encoded per setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .corpus import TaskData
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Setting:
+    kind: str  # "mono" | "cross" | "multi"
+    query_lang: str
+    corpus_lang: str  # a language, or "all" for the multilingual pool
+
+    @property
+    def label(self) -> str:
+        return f"{self.query_lang}->{self.corpus_lang}"
+
+
+@dataclass(frozen=True)
+class SettingPlan:
+    """Which rows, columns and answers make up one setting."""
+
+    setting: Setting
+    query_rows: np.ndarray  # indices into TaskIndex.query_*, ascending
+    pool: slice  # a block of TaskIndex candidate columns
+    relevant: np.ndarray  # (n_queries, R) candidate columns, padded with -1
+
+    @property
+    def n_queries(self) -> int:
+        return len(self.query_rows)
+
+
+@dataclass(frozen=True)
+class TaskIndex:
+    """The flat view of a task: every query and every candidate once, with language offsets."""
+
+    languages: tuple[str, ...]
+    query_ids: list[str]
+    query_texts: list[str]
+    query_langs: np.ndarray  # language position of each query row
+    candidate_texts: list[str]
+    candidate_offsets: dict[str, int]  # first candidate column of each language
+    candidate_counts: dict[str, int]
+
+    def pool_of(self, lang: str) -> slice:
+        if lang == ALL:
+            return slice(0, len(self.candidate_texts))
+        start = self.candidate_offsets[lang]
+        return slice(start, start + self.candidate_counts[lang])
+
+    def query_block(self, lang: str) -> tuple[int, int]:
+        rows = np.flatnonzero(self.query_langs == self.languages.index(lang))
+        return (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)
+
+
+def build_index(data: TaskData) -> TaskIndex:
+    query_ids: list[str] = []
+    query_texts: list[str] = []
+    query_langs: list[int] = []
+    candidate_texts: list[str] = []
+    offsets, counts = {}, {}
+    for position, lang in enumerate(data.languages):
+        part = data[lang]
+        query_ids += part.query_ids
+        query_texts += part.query_texts
+        query_langs += [position] * len(part.query_ids)
+        offsets[lang] = len(candidate_texts)
+        counts[lang] = len(part.candidate_texts)
+        candidate_texts += part.candidate_texts
+    return TaskIndex(
+        languages=data.languages,
+        query_ids=query_ids,
+        query_texts=query_texts,
+        query_langs=np.asarray(query_langs, dtype=np.int32),
+        candidate_texts=candidate_texts,
+        candidate_offsets=offsets,
+        candidate_counts=counts,
+    )
+
+
+def _pad(rows: list[list[int]]) -> np.ndarray:
+    width = max((len(r) for r in rows), default=0)
+    out = np.full((len(rows), max(width, 1)), -1, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def plan_settings(data: TaskData, index: TaskIndex, kinds: tuple[str, ...] = ("mono", "cross", "multi")) -> list[SettingPlan]:
+    """Every setting of ``kinds`` that has at least one query, in a stable order.
+
+    Mono X->X and cross X->Y take the queries of X whose id has an answer in Y; multi takes every
+    query of X against the pool of all languages, relevant = the id's answers in every language.
+    """
+    plans: list[SettingPlan] = []
+    for lang in data.languages:
+        lo, hi = index.query_block(lang)
+        ids = index.query_ids[lo:hi]
+        targets = []
+        if "mono" in kinds:
+            targets.append(("mono", lang))
+        if "cross" in kinds:
+            targets += [("cross", other) for other in data.languages if other != lang]
+        for kind, target in targets:
+            answers, offset = data[target].answers, index.candidate_offsets[target]
+            rows, relevant = [], []
+            for i, qid in enumerate(ids):
+                if qid in answers:
+                    rows.append(lo + i)
+                    relevant.append([offset + c for c in answers[qid]])
+            if rows:
+                plans.append(SettingPlan(Setting(kind, lang, target), np.asarray(rows, dtype=np.int64), index.pool_of(target), _pad(relevant)))
+        if "multi" in kinds and hi > lo:
+            relevant = [
+                [index.candidate_offsets[other] + c for other in data.languages for c in data[other].answers.get(qid, ())]
+                for qid in ids
+            ]
+            plans.append(SettingPlan(Setting("multi", lang, ALL), np.arange(lo, hi, dtype=np.int64), index.pool_of(ALL), _pad(relevant)))
+    return plans
