@@ -7,6 +7,7 @@ flush of work, and a re-run encodes only what is missing.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -17,7 +18,12 @@ from .encoders import Encoder, EncoderOptions, check_embeddings
 from .errors import XbenchError
 from .progress import bar
 
-FLUSH_SIZE = 2048
+FLUSH_SIZE = 2048  # texts per cache write; $XBENCH_FLUSH_SIZE overrides
+
+
+def flush_size_default() -> int:
+    value = os.environ.get("XBENCH_FLUSH_SIZE", "")
+    return int(value) if value.isdigit() and int(value) > 0 else FLUSH_SIZE
 
 
 @dataclass
@@ -40,11 +46,12 @@ def embed_texts(
     cache: EmbeddingCache,
     normalize: bool,
     quiet: bool = True,
-    flush_size: int = FLUSH_SIZE,
+    flush_size: int | None = None,
     stats: EmbedStats | None = None,
 ) -> np.ndarray:
     """(len(texts), d) float32 vectors for ``texts`` in order, duplicates sharing one encoding."""
     started = time.perf_counter()
+    flush_size = flush_size or flush_size_default()
     stats = stats if stats is not None else EmbedStats()
     position: dict[str, int] = {}
     inverse = np.fromiter((position.setdefault(t, len(position)) for t in texts), dtype=np.int64, count=len(texts))

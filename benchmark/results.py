@@ -132,6 +132,7 @@ def build_result(
     scores: list[SettingScores],
     timings: dict[str, float],
     encoding: dict[str, Any],
+    counts: dict[str, dict[str, int]],
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     records = setting_records(scores)
     result = {
@@ -148,6 +149,7 @@ def build_result(
         "languages": list(languages),
         "complete": tuple(languages) == tuple(definition.languages),
         "candidate_text": candidate_text,
+        "counts": counts,
         "model": model,
         "data": {"checksums": data.checksums, "official": data.official, "modified_files": list(data.modified)},
         "scores": headline_scores(records),

@@ -97,4 +97,9 @@ def evaluate_task(
         scores=scores,
         timings=timings,
         encoding=encoding,
+        counts={
+            "queries": {lang: len(data[lang].query_ids) for lang in langs},
+            "candidates": dict(index.candidate_counts),
+            "skipped_queries": {lang: data[lang].skipped_queries for lang in langs},
+        },
     )

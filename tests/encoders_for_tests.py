@@ -1,0 +1,74 @@
+"""Encoders that tests name as ``--model tests.encoders_for_tests:NAME`` (the module:attr form)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from benchmark.encoders.ngram_hash import NgramHashEncoder
+
+# Integer n-gram counts with dot-product similarity: every score is an exact small integer, so two
+# independent implementations agree bit for bit and ties are plentiful (pessimistic ties matter).
+ngram_counts = NgramHashEncoder(dim=256, n=3, similarity="dot")
+
+
+def constant(texts):
+    """The degenerate encoder: every text the same vector."""
+    return np.ones((len(texts), 8), dtype=np.float32)
+
+
+def wrong_count(texts):
+    return np.ones((len(texts) + 1, 8), dtype=np.float32)
+
+
+def wrong_shape(texts):
+    return np.ones((len(texts),), dtype=np.float32)
+
+
+def with_nan(texts):
+    out = np.ones((len(texts), 8), dtype=np.float32)
+    out[-1, 0] = np.nan
+    return out
+
+
+def with_inf(texts):
+    out = np.ones((len(texts), 8), dtype=np.float32)
+    out[0, 3] = np.inf
+    return out
+
+
+def all_zero(texts):
+    return np.zeros((len(texts), 8), dtype=np.float32)
+
+
+def raises(texts):
+    raise RuntimeError("boom")
+
+
+class RoleAware:
+    """BEIR/MTEB convention: separate query and corpus methods."""
+
+    similarity = "dot"
+
+    def encode_queries(self, texts):
+        return ngram_counts.encode(texts) + 1.0
+
+    def encode_corpus(self, texts):
+        return ngram_counts.encode(texts) + 2.0
+
+
+class WithEncode:
+    def encode(self, texts):
+        return ngram_counts.encode(texts)
+
+
+def slow(texts):
+    """Counts its calls in $XBENCH_TEST_CALLS and sleeps, so a test can kill a run mid-encoding."""
+    log = os.environ.get("XBENCH_TEST_CALLS")
+    if log:
+        with open(log, "a") as fh:
+            fh.write(f"{len(texts)}\n")
+    time.sleep(float(os.environ.get("XBENCH_TEST_SLEEP", "0.5")))
+    return ngram_counts.encode(texts)
