@@ -140,27 +140,33 @@ def tasks_command(data_dir, as_json) -> None:
 
     from .taskdef import available_tasks
 
-    rows = []
-    for name, definition in available_tasks().items():
-        rows.append(_task_counts(definition, data_dir))
+    rows = [_task_counts(definition, data_dir) for definition in available_tasks().values()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    columns = ["task", "languages", "mono", "cross", "multi", "queries", "candidates", "counted"]
+    table = [["-" if row[c] is None else row[c] for c in columns] for row in rows]
     headers = ["task", "languages", "mono", "cross", "multi (query langs)", "queries", "candidates", "counted from"]
-    click.echo(tabulate([[r[h.split(" ")[0]] if h.split(" ")[0] in r else r.get("source") for h in headers] for r in rows],
-                        headers=headers, tablefmt="github", disable_numparse=True))
+    click.echo(tabulate(table, headers=headers, tablefmt="github", disable_numparse=True))
 
 
 def _task_counts(definition, data_dir) -> dict:
+    """Settings per kind, from the data when it can be read (offline), else from the definition."""
     from .datafiles import resolve_data
     from .formats import load_task_data
     from .settings import build_index, plan_settings
 
     n = len(definition.languages)
-    row = {"task": definition.name, "languages": " ".join(definition.languages),
-           "mono": n if "mono" in definition.settings else 0,
-           "cross": n * (n - 1) if "cross" in definition.settings else 0,
-           "multi": n if "multi" in definition.settings else 0, "queries": None, "candidates": None, "counted": "definition"}
+    row = {
+        "task": definition.name,
+        "languages": " ".join(definition.languages),
+        "mono": n if "mono" in definition.settings else 0,
+        "cross": n * (n - 1) if "cross" in definition.settings else 0,
+        "multi": n if "multi" in definition.settings else 0,
+        "queries": None,
+        "candidates": None,
+        "counted": "definition",
+    }
     try:
         data_files = resolve_data(definition, definition.languages, data_dir, download=False)
         data = load_task_data(definition, definition.languages, data_files, definition.candidate_text)

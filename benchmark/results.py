@@ -32,13 +32,7 @@ PER_QUERY_SUFFIX = ".per_query.csv.gz"
 def setting_records(scores: list[SettingScores]) -> list[dict[str, Any]]:
     records = []
     for s in scores:
-        record: dict[str, Any] = {
-            "kind": s.setting.kind,
-            "query_lang": s.setting.query_lang,
-            "corpus_lang": s.setting.corpus_lang,
-            "map": s.map,
-            "n_queries": len(s.query_ids),
-        }
+        record: dict[str, Any] = {**s.setting.fields(), "map": s.map, "n_queries": len(s.query_ids)}
         if s.rank_distance is not None:
             record["rank_distance"] = float(s.rank_distance.mean()) if len(s.rank_distance) else 0.0
         for name, values in s.cutoff.items():
@@ -60,9 +54,7 @@ def per_query_frame(scores: list[SettingScores]) -> pd.DataFrame:
     frames = []
     for s in scores:
         columns: dict[str, Any] = {
-            "kind": s.setting.kind,
-            "query_lang": s.setting.query_lang,
-            "corpus_lang": s.setting.corpus_lang,
+            **s.setting.fields(),
             "query_id": s.query_ids,
             "ap": s.ap,
             "n_relevant": s.n_relevant,
@@ -71,6 +63,12 @@ def per_query_frame(scores: list[SettingScores]) -> pd.DataFrame:
         columns.update(s.cutoff)
         frames.append(pd.DataFrame(columns))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def setting_rows(per_query: pd.DataFrame, record: dict[str, Any]) -> pd.DataFrame:
+    """The per-query rows of one setting record."""
+    mask = (per_query.kind == record["kind"]) & (per_query.query_lang == record["query_lang"]) & (per_query.corpus_lang == record["corpus_lang"])
+    return per_query[mask]
 
 
 def frame_to_csv_gz(frame: pd.DataFrame) -> bytes:

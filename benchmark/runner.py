@@ -70,8 +70,9 @@ def evaluate_task(
         raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
     t2 = clock()
 
-    scores = score_settings(index, plans, queries, candidates, definition.cutoff_metrics, config.memory_budget, config.quiet)
-    t3 = clock()
+    timings = {"load_data": t1 - t0, "encode": t2 - t1}
+    scores = score_settings(index, plans, queries, candidates, definition.cutoff_metrics, config.memory_budget, config.quiet, timings=timings)
+    timings["total"] = clock() - t0
 
     model = dict(encoder.identity())
     model.update(
@@ -87,7 +88,6 @@ def evaluate_task(
         "cache_hits": cache.stats.hits,
         "corrupt_cache_shards": cache.stats.corrupt_shards,
     }
-    timings = {"load_data": t1 - t0, "encode": t2 - t1, "search_and_scoring": t3 - t2, "total": t3 - t0}
     return build_result(
         definition=definition,
         languages=langs,

@@ -10,6 +10,7 @@ ranked on parallel threads (numpy releases the GIL), then ranx scores all of the
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -65,8 +66,13 @@ def score_settings(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     quiet: bool = True,
     threads: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[SettingScores]:
+    """Score every plan; ``timings`` (if given) receives the seconds spent in "search" (score
+    blocks) and in "scoring" (ranks, AP, ranx)."""
     depth = depth_of(cutoff_names)
+    searching = 0.0
+    began = time.perf_counter()
     parts: dict[int, list[dict]] = {i: [] for i in range(len(plans))}
     by_lang: dict[str, list[int]] = {}
     for i, plan in enumerate(plans):
@@ -74,7 +80,13 @@ def score_settings(
     workers = threads or min(8, os.cpu_count() or 1)
     with bar(len(index.query_ids), "scoring queries", quiet, unit="query") as progress, ThreadPoolExecutor(workers) as pool:
         for lang, members in by_lang.items():
-            for start, stop, block in score_blocks(query_vectors, candidate_vectors, index.query_block(lang), memory_budget):
+            blocks = score_blocks(query_vectors, candidate_vectors, index.query_block(lang), memory_budget)
+            while True:
+                tick = time.perf_counter()
+                start, stop, block = next(blocks, (None, None, None))
+                searching += time.perf_counter() - tick
+                if block is None:
+                    break
                 jobs = []
                 for i in members:
                     lo, hi = (int(x) for x in np.searchsorted(plans[i].query_rows, [start, stop]))
@@ -90,6 +102,9 @@ def score_settings(
                 for i, p in done:
                     parts[i].append(p)
                 progress.update(stop - start)
+    if timings is not None:
+        timings["search"] = timings.get("search", 0.0) + searching
+        timings["scoring"] = timings.get("scoring", 0.0) + time.perf_counter() - began - searching
     return [_collect(index, plan, parts[i], cutoff_names) for i, plan in enumerate(plans)]
 
 

@@ -26,6 +26,10 @@ class Setting:
     def label(self) -> str:
         return f"{self.query_lang}->{self.corpus_lang}"
 
+    def fields(self) -> dict[str, str]:
+        """The setting's identity as it appears in result records and per-query rows."""
+        return {"kind": self.kind, "query_lang": self.query_lang, "corpus_lang": self.corpus_lang}
+
 
 @dataclass(frozen=True)
 class SettingPlan:

@@ -181,9 +181,10 @@ def test_help_has_examples():
     assert invoke("--help").exit_code == 0
 
 
-def test_kill_mid_run_keeps_cache_and_writes_no_result(tmp_path, synthetic):
-    """SIGKILL during encoding: finished flushes stay in the cache, no result or temp file is left,
-    and the re-run encodes only what was missing."""
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_interrupt_mid_run_keeps_cache_and_writes_no_result(tmp_path, synthetic, sig):
+    """SIGKILL or Ctrl-C during encoding: finished flushes stay in the cache, no result or temp
+    file is left, and the re-run encodes only what was missing."""
     calls = tmp_path / "calls.log"
     env = dict(os.environ, XBENCH_TEST_CALLS=str(calls), XBENCH_TEST_SLEEP="0.4", PYTHONPATH=str(REPO))
     cache, out = tmp_path / "cache", tmp_path / "out"
@@ -195,8 +196,11 @@ def test_kill_mid_run_keeps_cache_and_writes_no_result(tmp_path, synthetic):
     deadline = time.time() + 60
     while time.time() < deadline and (not calls.exists() or len(calls.read_text().split()) < 3):
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        assert b"interrupted" in stderr and b"Traceback" not in stderr
     assert not out.exists() or not list(out.iterdir())
     shards = list(cache.rglob("*.npz"))
     assert shards and not list(cache.rglob("*.tmp"))

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.results import read_per_query, read_result
+from benchmark.results import read_per_query, read_result, setting_rows
 
 
 def run(*args, env=None):
@@ -20,6 +20,13 @@ def run(*args, env=None):
 @pytest.fixture()
 def dirs(tmp_path, synthetic):
     return {"cache": tmp_path / "cache", "out": tmp_path / "out", "data": synthetic.root}
+
+
+def run_ok(dirs, task, model, *extra) -> dict:
+    """Run, insist on success, and return the task's result document."""
+    result = run(*base_args(dirs, task, model), *extra)
+    assert result.exit_code == 0, result.output
+    return read_result(dirs["out"] / f"{task.stem}.json")
 
 
 def base_args(dirs, task, model):
@@ -42,12 +49,12 @@ def test_run_writes_complete_result(dirs, synthetic, tiny_model):
         assert s["corpus_lang"] == ("all" if s["kind"] == "multi" else s["corpus_lang"])
     model = doc["model"]
     assert model["dimension"] == 32 and model["weights_sha256"] and model["normalized"]
-    assert set(doc["timings"]) >= {"encode", "search_and_scoring"} and doc["hardware"]["cpus"]
+    assert set(doc["timings"]) >= {"load_data", "encode", "search", "scoring", "total"} and doc["hardware"]["cpus"]
     assert set(doc["data"]["checksums"]) == {f"synth/{lang}.json" for lang in ("en", "de", "fr")}
     # per-query AP recomputes every setting's mAP
     per_query = read_per_query(dirs["out"] / "synth.json", doc)
     for s in doc["settings"]:
-        rows = per_query[(per_query.kind == s["kind"]) & (per_query.query_lang == s["query_lang"]) & (per_query.corpus_lang == s["corpus_lang"])]
+        rows = setting_rows(per_query, s)
         assert len(rows) == s["n_queries"]
         assert rows.ap.mean() == pytest.approx(s["map"], abs=1e-12)
     # the summary and the matrix were printed
@@ -56,9 +63,7 @@ def test_run_writes_complete_result(dirs, synthetic, tiny_model):
 
 def test_query_counts_follow_the_protocol(dirs, synthetic):
     """Cross X->Y keeps the queries of X whose id has an answer in Y (MLQA-style partial coverage)."""
-    result = run(*base_args(dirs, synthetic.partial_task, "tests.encoders_for_tests:ngram_counts"))
-    assert result.exit_code == 0, result.output
-    doc = read_result(dirs["out"] / "synthp.json")
+    doc = run_ok(dirs, synthetic.partial_task, "tests.encoders_for_tests:ngram_counts")
     ids = synthetic.expected_partial["ids"]
     for s in doc["settings"]:
         q, c = s["query_lang"], s["corpus_lang"]
@@ -81,8 +86,6 @@ def test_rerun_encodes_nothing_and_is_bit_identical(dirs, synthetic, tiny_model)
 
 def test_each_unique_text_is_encoded_once_per_role(dirs, synthetic, monkeypatch):
     """One encoding per (role, text): never per setting, duplicates shared."""
-    from benchmark.encoders import base
-
     seen = {"query": [], "passage": []}
     from tests import encoders_for_tests
 
@@ -104,13 +107,10 @@ def test_each_unique_text_is_encoded_once_per_role(dirs, synthetic, monkeypatch)
     expected = synthetic.expected
     assert len(seen["query"]) <= sum(expected["queries"].values())
     assert len(seen["passage"]) < sum(expected["candidates"].values())  # some sentences repeat
-    del base
 
 
 def test_constant_encoder_scores_near_the_bottom(dirs, synthetic):
-    result = run(*base_args(dirs, synthetic.task, "tests.encoders_for_tests:constant"))
-    assert result.exit_code == 0, result.output
-    doc = read_result(dirs["out"] / "synth.json")
+    doc = run_ok(dirs, synthetic.task, "tests.encoders_for_tests:constant")
     n_cand = synthetic.expected["candidates"]
     for s in doc["settings"]:
         assert s["map"] < 0.2
@@ -134,15 +134,12 @@ def test_langs_subset_and_json_output(dirs, synthetic):
 
 
 def test_sentence_plus_context_is_recorded(dirs, synthetic):
-    result = run(*base_args(dirs, synthetic.task, "ngram-hash"), "--candidate-text", "sentence+context", "-q")
-    assert result.exit_code == 0, result.output
-    assert read_result(dirs["out"] / "synth.json")["candidate_text"] == "sentence+context"
+    doc = run_ok(dirs, synthetic.task, "ngram-hash", "--candidate-text", "sentence+context", "-q")
+    assert doc["candidate_text"] == "sentence+context"
 
 
 def test_beir_task_plugs_in(dirs, synthetic):
-    result = run(*base_args(dirs, synthetic.beir_task, "tests.encoders_for_tests:ngram_counts"), "-q")
-    assert result.exit_code == 0, result.output
-    doc = read_result(dirs["out"] / "synbeir.json")
+    doc = run_ok(dirs, synthetic.beir_task, "tests.encoders_for_tests:ngram_counts", "-q")
     kinds = [s["kind"] for s in doc["settings"]]
     assert kinds.count("mono") == 2 and kinds.count("cross") == 2 and kinds.count("multi") == 2
     n_queries = {s["query_lang"]: s["n_queries"] for s in doc["settings"] if s["kind"] == "mono"}
@@ -153,7 +150,5 @@ def test_beir_task_plugs_in(dirs, synthetic):
 
 def test_role_aware_and_encode_objects(dirs, synthetic):
     for spec in ("tests.encoders_for_tests:RoleAware", "tests.encoders_for_tests:WithEncode"):
-        result = run(*base_args(dirs, synthetic.task, spec), "-q")
-        assert result.exit_code == 0, result.output
-        doc = read_result(dirs["out"] / "synth.json")
+        doc = run_ok(dirs, synthetic.task, spec, "-q")
         assert doc["model"]["kind"] == "callable" and doc["model"]["name"] == spec

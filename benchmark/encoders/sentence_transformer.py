@@ -114,6 +114,9 @@ class SentenceTransformerEncoder:
         if self._model is None:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # xbench shows its own progress
 
             try:
                 if self.path is not None:
