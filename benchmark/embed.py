@@ -1,8 +1,9 @@
 """Embedding a task's texts: each unique text once per (model, role, prompt), cache first.
 
-Misses are encoded longest-first in flushes of ``flush_size`` texts; every finished flush is
-checked and written to the cache before the next starts, so Ctrl-C or a crash loses at most one
-flush of work, and a re-run encodes only what is missing.
+Misses are encoded longest-first (as sentence-transformers would order them itself), in calls of
+a few hundred texts so progress shows, and written to the cache in flushes of ``flush_size``
+texts: every finished flush is checked and stored before the next starts, so Ctrl-C or a crash
+loses at most one flush of work, and a re-run encodes only what is missing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .errors import XbenchError
 from .progress import bar
 
 FLUSH_SIZE = 2048  # texts per cache write; $XBENCH_FLUSH_SIZE overrides
+CALL_SIZE = 256  # texts per encoder call (at least the batch size): the progress bar's step
 
 
 def flush_size_default() -> int:
@@ -63,17 +65,22 @@ def embed_texts(
     missing = np.flatnonzero(~found)
     if len(missing):
         missing = missing[np.argsort([-len(unique[i]) for i in missing], kind="stable")]
+        call_size = max(CALL_SIZE, options.batch_size)
         with bar(len(missing), f"encoding {role} texts", quiet, unit="text") as progress:
             for start in range(0, len(missing), flush_size):
                 rows = missing[start : start + flush_size]
-                raw = encoder.encode([prompt + unique[i] for i in rows], role)
-                dim = vectors.shape[1] if vectors is not None else None
-                batch = check_embeddings(encoder.name, raw, len(rows), dim)
+                parts: list[np.ndarray] = []
+                for first in range(0, len(rows), call_size):
+                    chunk = rows[first : first + call_size]
+                    raw = encoder.encode([prompt + unique[i] for i in chunk], role)
+                    dim = parts[0].shape[1] if parts else (vectors.shape[1] if vectors is not None else None)
+                    parts.append(check_embeddings(encoder.name, raw, len(chunk), dim))
+                    progress.update(len(chunk))
+                batch = np.concatenate(parts)
                 cache.store(namespace, keys[rows], batch)
                 if vectors is None:
                     vectors = np.zeros((len(unique), batch.shape[1]), dtype=np.float32)
                 vectors[rows] = batch
-                progress.update(len(rows))
     if vectors is None:
         raise XbenchError(f"model {encoder.name}: nothing to encode")
     if normalize:
