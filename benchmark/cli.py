@@ -98,11 +98,13 @@ def run(model, tasks, langs, output, data_dir, cache_dir, candidate_text, query_
                        allow_modified_data=allow_modified_data, memory_budget=memory_budget * 1024 * 1024, quiet=quiet)
     encoder = load_encoder(model, options)
     out_dir = output or Path("results") / _slug(model)
+    command = _reproduce(click.get_current_context())
     results = []
     for definition in definitions:
         if not quiet:
             click.echo(f"== {definition.name}: {model}", err=True)
         result, per_query = evaluate_task(definition, encoder, options, config)
+        result["command"] = command
         path = write_result(out_dir, result, per_query)
         results.append(result)
         if not quiet and not as_json:
@@ -113,6 +115,33 @@ def run(model, tasks, langs, output, data_dir, cache_dir, candidate_text, query_
         click.echo(json.dumps({r["task"]: r["scores"] for r in results}, indent=2))
     elif not quiet:
         click.echo(summary_table(results))
+
+
+# options that change the numbers, and so belong in the command that reproduces a result
+_NUMERIC_OPTIONS = ("model", "tasks", "langs", "candidate_text", "query_prompt", "passage_prompt", "max_length", "normalize", "allow_modified_data")
+
+
+def _reproduce(ctx: click.Context) -> str:
+    import shlex
+
+    words = ["xbench", "run"]
+    for param in ctx.command.params:
+        if param.name not in _NUMERIC_OPTIONS:
+            continue
+        value = ctx.params.get(param.name)
+        if ctx.get_parameter_source(param.name) == click.core.ParameterSource.DEFAULT or value in (None, (), ""):
+            continue
+        flag = max(param.opts, key=len)
+        if param.name == "langs":
+            words += [flag, ",".join(value)]
+        elif isinstance(value, tuple):
+            for item in value:
+                words += [flag, item]
+        elif isinstance(value, bool):
+            words.append(flag if value or not param.secondary_opts else param.secondary_opts[0])
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)
 
 
 def _slug(name: str) -> str:
@@ -176,6 +205,94 @@ def _task_counts(definition, data_dir) -> dict:
     row.update(mono=kinds.count("mono"), cross=kinds.count("cross"), multi=kinds.count("multi"),
                queries=data.n_queries, candidates=data.n_candidates, counted="data")
     return row
+
+
+@main.command()
+@click.argument("result_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--board", type=click.Path(file_okay=False, path_type=Path), default=Path("leaderboard"), show_default=True, help="Leaderboard folder.")
+@click.option("--replace", is_flag=True, help="Supersede this (model, revision) if already on the board; the old one moves to history/.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Canonical data, to check every setting's query ids (else $XBENCH_DATA).")
+def submit(result_dir, board, replace, data_dir) -> None:
+    """Validate the results in RESULT_DIR and add them to the leaderboard.
+
+    \b
+    RESULT_DIR is the --output folder of `xbench run` over the full xquad-r and mlqa-r tasks.
+    Refused (exit 1, board untouched): another schema version, missing settings, data that is not
+    the canonical data, aggregates or mAPs that do not recompute from the per-setting and
+    per-query values, values out of range, missing model identity, or a (model, revision) that is
+    already on the board (unless --replace).
+
+    \b
+    Examples:
+      xbench run --model sentence-transformers/all-MiniLM-L6-v2 --output results/minilm
+      xbench submit results/minilm
+      xbench submit results/minilm --replace --board leaderboard
+    """
+    from .board import submit as submit_results
+    from .board_views import rebuild
+
+    target = submit_results(result_dir, board, replace=replace, data_dir=data_dir)
+    views = rebuild(board)
+    click.echo(f"added {target}; rebuilt {', '.join(str(v) for v in views)}")
+
+
+@main.command()
+@click.option("--board", type=click.Path(file_okay=False, path_type=Path), default=Path("leaderboard"), show_default=True, help="Leaderboard folder.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "csv", "json"]), default=None, help="Print this view on stdout instead of rebuilding the files.")
+def leaderboard(board, fmt) -> None:
+    """Rebuild the leaderboard views (README.md, index.html), or print one.
+
+    \b
+    Examples:
+      xbench leaderboard                    # rebuild leaderboard/README.md and index.html
+      xbench leaderboard --format csv > board.csv
+    """
+    from .board_views import rebuild, render
+
+    if fmt:
+        click.echo(render(board, fmt), nl=False)
+    else:
+        click.echo(f"rebuilt {', '.join(str(v) for v in rebuild(board))}")
+
+
+@main.command()
+@click.argument("a", type=click.Path(exists=True, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, path_type=Path))
+@click.option("--task", default=None, help="Only this task (when A and B are folders).")
+@click.option("--test", type=click.Choice(["student", "fisher"]), default="student", show_default=True, help="Paired test on per-query values: Student's t or Fisher's randomisation.")
+@click.option("--alpha", type=click.FloatRange(0, 1), default=0.05, show_default=True, help="Significance level, after Holm's correction.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def compare(a, b, task, test, alpha, as_json) -> None:
+    """Compare two results (files or run folders) setting by setting, with significance.
+
+    \b
+    Each row: B - A, and the paired test's p-value on per-query AP, Holm-corrected over all rows
+    of the task (* marks p_holm <= alpha).
+
+    \b
+    Examples:
+      xbench compare results/minilm results/e5
+      xbench compare results/minilm/xquad-r.json results/e5/xquad-r.json --test fisher
+    """
+    from tabulate import tabulate
+
+    from .compare import compare_task, load
+
+    left = {r["task"]: (r, pq) for _, r, pq in load(a, task)}
+    right = {r["task"]: (r, pq) for _, r, pq in load(b, task)}
+    common = [t for t in left if t in right]
+    if not common:
+        raise click.UsageError(f"{a} and {b} share no task")
+    report = {t: compare_task(*left[t], *right[t], test=test) for t in common}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    for t, rows in report.items():
+        table = [[r["kind"], r["query_lang"], r["corpus_lang"], f"{r['a']:.4f}", f"{r['b']:.4f}", f"{r['delta']:+.4f}",
+                  f"{r['p_holm']:.3g}" + (" *" if r["p_holm"] <= alpha else "")] for r in rows]
+        click.echo(f"{t}: A = {left[t][0]['model']['name']}, B = {right[t][0]['model']['name']}")
+        click.echo(tabulate(table, headers=["kind", "query", "corpus", "A", "B", "B - A", "p (Holm)"], tablefmt="github", disable_numparse=True))
+        click.echo()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,8 +25,8 @@ def _memo_path() -> Path:
     return Path(platformdirs.user_cache_dir("xbench")) / "file-hashes.json"
 
 
-def directory_fingerprint(root: Path) -> str:
-    """SHA-256 over every file's relative path and content hash (memoised by size and mtime)."""
+def files_fingerprint(root: Path, paths: list[Path]) -> str:
+    """SHA-256 over each file's path relative to ``root`` and content hash (memoised by size and mtime)."""
     memo_file = _memo_path()
     try:
         memo = json.loads(memo_file.read_text())
@@ -34,7 +34,7 @@ def directory_fingerprint(root: Path) -> str:
         memo = {}
     digest = hashlib.sha256()
     changed = False
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(paths):
         stat = path.stat()
         key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
         if key not in memo:
@@ -47,6 +47,33 @@ def directory_fingerprint(root: Path) -> str:
         except OSError:
             pass  # a read-only cache only costs speed
     return digest.hexdigest()
+
+
+def directory_fingerprint(root: Path) -> str:
+    """The fingerprint of every file below ``root``."""
+    return files_fingerprint(root, [p for p in root.rglob("*") if p.is_file()])
+
+
+def parameter_count(model_dir: Path | None) -> int | None:
+    """Parameters of the safetensors weights below ``model_dir``, read from their headers alone."""
+    if model_dir is None:
+        return None
+    total = 0
+    files = sorted(model_dir.rglob("*.safetensors"))
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                size = int.from_bytes(fh.read(8), "little")
+                header = json.loads(fh.read(size))
+        except (OSError, ValueError):
+            return None
+        for name, tensor in header.items():
+            if name != "__metadata__":
+                count = 1
+                for dim in tensor["shape"]:
+                    count *= dim
+                total += count
+    return total or None
 
 
 def _similarity_of(model_dir: Path | None) -> str:
@@ -107,6 +134,7 @@ class SentenceTransformerEncoder:
             "fingerprint": self.fingerprint,
             "similarity": self.similarity,
             "max_length": self.options.max_length,
+            "parameters": parameter_count(self.path),
             "library": f"sentence-transformers {metadata.version('sentence-transformers')}",
         }
 

@@ -1,0 +1,52 @@
+"""Paired significance tests on per-query scores (ranx's tests), and Holm's correction.
+
+Two results are comparable query by query because every per-query row is keyed by (kind, query
+language, corpus language, query id); :func:`paired_scores` aligns them on that key.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+KEY = ["kind", "query_lang", "corpus_lang", "query_id"]
+TESTS = ("student", "fisher")
+
+
+def paired_scores(a: pd.DataFrame, b: pd.DataFrame, metric: str = "ap") -> tuple[np.ndarray, np.ndarray]:
+    """The two columns ``metric`` paired on the per-query key (rows present in both)."""
+    joined = a[KEY + [metric]].merge(b[KEY + [metric]], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
+    return joined[f"{metric}_a"].to_numpy(np.float64), joined[f"{metric}_b"].to_numpy(np.float64)
+
+
+def p_value(a: np.ndarray, b: np.ndarray, test: str = "student", n_permutations: int = 1000, seed: int = 42) -> float:
+    """Two-sided p-value that the paired samples ``a`` and ``b`` share a mean.
+
+    Identical samples give 1.0 (no evidence of a difference) rather than the NaN of a t-test with
+    zero variance.
+    """
+    if test not in TESTS:
+        raise ValueError(f"unknown test {test!r}; use one of {', '.join(TESTS)}")
+    if len(a) == 0 or np.array_equal(a, b):
+        return 1.0
+    from ranx.statistical_tests import fisher_randomization_test, paired_student_t_test
+
+    if test == "student":
+        value, _ = paired_student_t_test(a, b)
+    else:
+        value, _ = fisher_randomization_test(a, b, n_permutations, 0.05, seed)
+    value = float(value)
+    return 1.0 if np.isnan(value) else value
+
+
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (monotone, capped at 1), in the input order."""
+    p = np.asarray(p_values, dtype=np.float64)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out

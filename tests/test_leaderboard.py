@@ -1,0 +1,260 @@
+"""`xbench submit`, `xbench leaderboard` and `xbench compare` on real, full runs (skipped without
+the canonical data): accepted submissions render, every tampering is refused with the board left
+byte for byte as it was, and views rebuild identically."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from benchmark.board import safe_name
+from benchmark.cli import main
+from tests.paths import SHARED_LAREQA
+
+pytestmark = pytest.mark.skipif(SHARED_LAREQA is None, reason="../shared/data/lareqa not present")
+ENV = {"XBENCH_DATA": str(SHARED_LAREQA)} if SHARED_LAREQA else {}
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], env=ENV)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Full runs of both tasks by two weight-free encoders."""
+    base = tmp_path_factory.mktemp("runs")
+    out = {}
+    for name, model in (("hash", "ngram-hash"), ("counts", "tests.encoders_for_tests:ngram_counts")):
+        result = cli("run", "--model", model, "--cache-dir", base / "cache", "--output", base / name, "-q")
+        assert result.exit_code == 0, result.output
+        out[name] = base / name
+    return out
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
+
+
+@pytest.fixture()
+def board(tmp_path, runs):
+    """A board holding the ngram-hash submission."""
+    path = tmp_path / "board"
+    result = cli("submit", runs["hash"], "--board", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def tampered(tmp_path, runs, edit, task="xquad-r", name="hash"):
+    """A copy of a run folder with ``edit(result_dict, per_query_frame)`` applied to one task."""
+    copy = tmp_path / f"tampered-{edit.__name__}"
+    shutil.copytree(runs[name], copy)
+    path = copy / f"{task}.json"
+    result = json.loads(path.read_text())
+    frame = pd.read_csv(copy / result["per_query"]["file"], compression="gzip", dtype={"query_id": str})
+    rewrite = edit(result, frame)  # None: JSON only; "repin": new per-query file and its SHA-256; "raw": new file only
+    if isinstance(rewrite, tuple):  # (mode, a replacement frame)
+        rewrite, frame = rewrite
+    if rewrite:
+        text = frame.to_csv(index=False, lineterminator="\n").encode()
+        buffer = io.BytesIO()
+        with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
+            gz.write(text)
+        (copy / result["per_query"]["file"]).write_bytes(buffer.getvalue())
+        if rewrite == "repin":
+            result["per_query"]["sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    path.write_text(json.dumps(result))
+    return copy
+
+
+def edit_score(result, frame):
+    result["scores"]["mono"] += 0.01
+
+
+def remove_setting(result, frame):
+    result["settings"] = [s for s in result["settings"] if not (s["kind"] == "cross" and s["query_lang"] == "de" and s["corpus_lang"] == "zh")]
+
+
+def change_checksum(result, frame):
+    key = sorted(result["data"]["checksums"])[0]
+    result["data"]["checksums"][key] = "0" * 64
+
+
+def change_per_query_ap(result, frame):
+    frame.loc[0, "ap"] = 1.0 if frame.loc[0, "ap"] < 0.5 else 0.0
+    return "repin"  # re-pin the per-query file so only the recomputation can catch it
+
+
+def change_per_query_file(result, frame):
+    frame.loc[3, "ap"] = 0.123
+    return "raw"
+
+
+def other_schema(result, frame):
+    result["schema_version"] = 99
+
+
+def out_of_range(result, frame):
+    result["settings"][0]["ndcg@10"] = 1.5
+
+
+def no_identity(result, frame):
+    del result["model"]["fingerprint"]
+    result["model"].pop("revision", None)
+
+
+def modified_data(result, frame):
+    result["data"]["official"] = False
+
+
+def fewer_queries(result, frame):
+    first = result["settings"][0]
+    rows = frame[(frame.kind == first["kind"]) & (frame.query_lang == first["query_lang"]) & (frame.corpus_lang == first["corpus_lang"])]
+    frame = frame.drop(index=rows.index[-1])
+    first["n_queries"] -= 1
+    first["map"] = float(rows.ap.iloc[:-1].mean())
+    for name in ("ndcg@10", "recall@100", "mrr@10", "map@100"):
+        first[name] = float(rows[name].iloc[:-1].mean())
+    from benchmark.metrics.aggregate import headline_scores
+
+    result["scores"] = headline_scores(result["settings"])
+    return "repin", frame
+
+
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (edit_score, "scores.mono"),
+        (remove_setting, "setting(s) missing"),
+        (change_checksum, "checksums differ"),
+        (change_per_query_ap, "does not recompute from the per-query AP"),
+        (change_per_query_file, "SHA-256 differs"),
+        (other_schema, "schema_version 99"),
+        (out_of_range, "out of range"),
+        (no_identity, "model identity"),
+        (modified_data, "modified data"),
+        (fewer_queries, "query ids differ from the canonical data"),
+    ],
+)
+def test_tampering_is_refused_and_the_board_is_untouched(tmp_path, runs, board, edit, needle):
+    before = snapshot(board)
+    result = cli("submit", tampered(tmp_path, runs, edit), "--board", board)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("xbench: error:")]
+    assert len(errors) == 1 and needle in errors[0], result.stderr
+    assert snapshot(board) == before
+
+
+def test_accepted_submission_renders(board):
+    text = (board / "README.md").read_text()
+    assert "ngram-hash-3-512" in text and "XQuAD-R Mono" in text and "xbench run --model ngram-hash" in text
+    page = (board / "index.html").read_text()
+    parser = TableCounter()
+    parser.feed(page)
+    assert parser.tables["board"] == 1  # one model row
+    assert parser.heatmaps == 2  # one per task
+    assert parser.heat_rows == 11 + 7
+
+
+def test_views_rebuild_byte_identical(board):
+    before = snapshot(board)
+    for _ in range(2):
+        assert cli("leaderboard", "--board", board).exit_code == 0
+        assert snapshot(board) == before
+    csv = cli("leaderboard", "--board", board, "--format", "csv")
+    assert csv.exit_code == 0 and csv.output.splitlines()[0].startswith("rank,tied,")
+
+
+def test_duplicate_refused_then_replaced_with_history(board, runs):
+    before = snapshot(board)
+    result = cli("submit", runs["hash"], "--board", board)
+    assert result.exit_code == 1 and "already on the board" in result.stderr and "--replace" in result.stderr
+    assert snapshot(board) == before
+    result = cli("submit", runs["hash"], "--board", board, "--replace")
+    assert result.exit_code == 0, result.output
+    (key,) = [p.name for p in (board / "submissions").iterdir()]
+    assert (board / "history" / key / "1" / "xquad-r.json").is_file()
+
+
+def test_ranking_and_ties(tmp_path, runs, board):
+    # a second, much weaker model: ranked below, not tied
+    assert cli("submit", runs["counts"], "--board", board).exit_code == 0
+    # the same per-query values under another name: tied with the row above it
+    def rename(result, frame):
+        result["model"]["name"] = "../../twin/of/ngram"
+        result["model"]["fingerprint"] = "f" * 64
+
+    twin = tampered(tmp_path, runs, rename)
+    for task in ("mlqa-r",):
+        doc = json.loads((twin / f"{task}.json").read_text())
+        doc["model"]["name"], doc["model"]["fingerprint"] = "../../twin/of/ngram", "f" * 64
+        (twin / f"{task}.json").write_text(json.dumps(doc))
+    result = cli("submit", twin, "--board", board)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (board / "submissions").iterdir())[-1].startswith("twin__of__ngram")
+    assert not (tmp_path / "twin").exists()
+    rows = json.loads(cli("leaderboard", "--board", board, "--format", "json").output)
+    assert [r["model"] for r in rows][2] == "tests.encoders_for_tests:ngram_counts"
+    assert rows[1]["tied"] and rows[1]["rank"] == rows[0]["rank"] == 1
+    assert not rows[2]["tied"] and rows[2]["rank"] == 3
+
+
+def test_safe_names():
+    assert safe_name("../../etc/passwd") == "etc__passwd"
+    assert "/" not in safe_name("a/b/../c") and not safe_name("..").startswith(".")
+    assert safe_name("sentence-transformers/all-MiniLM-L6-v2") == "sentence-transformers__all-MiniLM-L6-v2"
+
+
+def test_compare(runs):
+    result = cli("compare", runs["hash"], runs["counts"], "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"xquad-r", "mlqa-r"}
+    rows = report["xquad-r"]
+    assert rows[0]["kind"] == "mono" and rows[0]["p_holm"] < 0.05
+    assert len([r for r in rows if r["query_lang"]]) == 11 + 110 + 11
+    same = json.loads(cli("compare", runs["hash"], runs["hash"], "--json", "--task", "mlqa-r").output)
+    assert all(r["p"] == 1.0 and r["delta"] == 0.0 for r in same["mlqa-r"])
+    table = cli("compare", runs["hash"] / "xquad-r.json", runs["counts"] / "xquad-r.json")
+    assert table.exit_code == 0 and "p (Holm)" in table.output
+
+
+class TableCounter(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self.heatmaps, self.heat_rows = {}, 0, 0
+        self._in = None
+        self._in_heat_body = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == "board":
+            self._in = "board"
+            self.tables["board"] = 0
+        elif tag == "table" and attrs.get("class") == "heat":
+            self.heatmaps += 1
+            self._in = "heat"
+        elif tag == "tbody" and self._in == "heat":
+            self._in_heat_body = True
+        elif tag == "tr" and self._in == "board" and self._tbody:
+            self.tables["board"] += 1
+        elif tag == "tr" and self._in_heat_body:
+            self.heat_rows += 1
+        if tag == "tbody":
+            self._tbody = True
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in, self._in_heat_body = None, False
+        if tag == "tbody":
+            self._tbody = False
+
+    _tbody = False
