@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .metrics.average_precision import average_precision
-from .metrics.cutoff import depth_of, pessimistic_top_k, qrels_rows, ranx_metrics, stack_padded
-from .metrics.ranking import pessimistic_ranks
+from .metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows, stack_padded
+from .metrics.ranking import rank_block
 from .metrics.rank_distance import rank_distance
 from .progress import bar
 from .search import DEFAULT_MEMORY_BUDGET, score_blocks
@@ -48,12 +48,12 @@ def _rank_slice(block: np.ndarray, start: int, plan: SettingPlan, lo: int, hi: i
     scores = pool if len(local) == len(block) else pool[local]
     relevant = plan.relevant[lo:hi]
     relevant = np.where(relevant >= 0, relevant - plan.pool.start, -1)
-    ranks = pessimistic_ranks(scores, relevant)
+    ranks, top_cols, top_scores = rank_block(scores, relevant, depth)
     part = {"ap": average_precision(ranks), "n": (relevant >= 0).sum(axis=1), "qrels": qrels_rows(relevant)}
     if plan.setting.kind == "multi":
         part["rd"] = rank_distance(ranks)
     if depth:
-        part["run"] = pessimistic_top_k(scores, relevant, depth)
+        part["run"] = run_rows(top_cols, top_scores)
     return part
 
 

@@ -116,3 +116,29 @@ def test_headline_scores_are_macro_means():
         {"kind": "multi", "map": 0.1, "rank_distance": 20.0},
     ]
     assert headline_scores(settings) == pytest.approx({"mono": 0.6, "cross": 0.2, "multi": 0.2, "rank_distance": 15.0})
+
+
+def test_ranking_kernel_matches_a_brute_force_sort():
+    """Ranks and top k against a full lexsort by (score desc, relevant last), ties everywhere."""
+    from benchmark.metrics.ranking import rank_block
+
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        n, pool, width = int(rng.integers(1, 6)), int(rng.integers(1, 40)), int(rng.integers(1, 5))
+        k = int(rng.integers(1, 12))
+        scores = rng.integers(0, 4, size=(n, pool)).astype(np.float32) / 2
+        relevant = np.full((n, width), -1)
+        for i in range(n):
+            picked = rng.choice(pool, size=min(pool, int(rng.integers(0, width + 1))), replace=False)
+            relevant[i, : len(picked)] = picked
+        ranks, cols, top = rank_block(scores, relevant, k)
+        for i in range(n):
+            rel = set(relevant[i][relevant[i] >= 0].tolist())
+            is_rel = np.array([c in rel for c in range(pool)])
+            order = np.lexsort((is_rel, -scores[i].astype(np.float64)))
+            expected_ranks = sorted(int(np.flatnonzero(order == c)[0]) + 1 for c in rel)
+            assert ranks[i][ranks[i] > 0].tolist() == expected_ranks, (trial, i)
+            depth = min(k, pool)
+            assert top[i].tolist() == scores[i][order[:depth]].tolist()
+            assert [c in rel for c in cols[i]] == is_rel[order[:depth]].tolist()
+            assert all(scores[i][c] == s for c, s in zip(cols[i], top[i]))

@@ -10,27 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ranking import rank_block
+
 
 def depth_of(metrics: tuple[str, ...]) -> int:
     return max((int(m.split("@")[1]) for m in metrics), default=0)
 
 
-def pessimistic_top_k(scores: np.ndarray, relevant: np.ndarray, k: int) -> np.ndarray:
-    """ranx run rows: (n, min(k, P), 2) of [column, score], best first, relevant after tied others.
+def run_rows(cols: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """ranx run rows: (n, k, 2) of [column, score], in the given (ranked) order."""
+    return np.stack([cols, scores], axis=2).astype(np.float64)
 
-    Taking the k + R best by score first is enough: at most R of them are relevant, so whatever
-    the tie-break at the boundary, the k best in pessimistic order are among them.
-    """
-    n, pool = scores.shape
-    take = min(pool, k + relevant.shape[1])
-    if take < pool:
-        cols = np.argpartition(scores, pool - take, axis=1)[:, pool - take :]
-    else:
-        cols = np.broadcast_to(np.arange(pool), (n, pool))
-    top = np.take_along_axis(scores, cols, axis=1)
-    is_rel = (cols[:, :, None] == relevant[:, None, :]).any(axis=2)
-    order = np.lexsort((is_rel, -top.astype(np.float64)), axis=1)[:, : min(k, take)]
-    return np.stack([np.take_along_axis(cols, order, axis=1), np.take_along_axis(top, order, axis=1)], axis=2).astype(np.float64)
+
+def pessimistic_top_k(scores: np.ndarray, relevant: np.ndarray, k: int) -> np.ndarray:
+    """ranx run rows of each query's k best candidates, relevant after tied others."""
+    _, cols, top = rank_block(scores, relevant, k)
+    return run_rows(cols, top)
 
 
 def qrels_rows(relevant: np.ndarray) -> np.ndarray:

@@ -1,38 +1,156 @@
-"""Pessimistic ranks of relevant candidates over a full pool, without sorting the pool.
+"""Pessimistic ranking of one block of scores: the ranks of every relevant candidate over the
+full pool, and the pool's top k, in one compiled pass per query.
 
 PROTOCOL.md: a non-relevant candidate whose score equals a relevant one's ranks ahead of it, so a
-constant encoder lands at the bottom instead of at 1.0. With the relevant candidates ordered by
-score (best first), the j-th of them (1-based) then sits at
+constant encoder lands at the bottom instead of at 1.0. With a query's relevant candidates ordered
+by score (best first), the j-th of them (1-based) then sits at
 
     rank_j = #(non-relevant candidates scoring >= its score) + j
 
-which needs one comparison pass over the pool per relevant candidate: O(R * P) per query instead
-of the O(P log P) of a sort, with R (answers per query) at most a dozen here.
+so the ranks need one counting pass over the pool, no sort. The same pass keeps the k + R best
+scores (R = answers of the query) in a min-heap; ordering those by (score descending,
+non-relevant before relevant) and keeping k gives exactly the pessimistic top k whatever the
+tie-break at the heap's edge, since at most R of them are relevant. The cutoff metrics read
+that top k, so they and AP see one ranking.
+
+The kernel is compiled by numba (already a dependency of ranx) without the GIL, so the settings of
+a block rank on parallel threads.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
-def pessimistic_ranks(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
-    """Ranks (1-based, ascending per row) of each query's relevant candidates; 0 where padded.
+@njit(cache=True, nogil=True)
+def _sift_down(heap_scores, heap_cols, size, pos):  # pragma: no cover - compiled
+    """Restore the min-heap below ``pos`` (smallest score at the root)."""
+    while True:
+        left = 2 * pos + 1
+        if left >= size:
+            return
+        child = left
+        if left + 1 < size and heap_scores[left + 1] < heap_scores[left]:
+            child = left + 1
+        if heap_scores[child] < heap_scores[pos]:
+            heap_scores[pos], heap_scores[child] = heap_scores[child], heap_scores[pos]
+            heap_cols[pos], heap_cols[child] = heap_cols[child], heap_cols[pos]
+            pos = child
+        else:
+            return
+
+
+@njit(cache=True, nogil=True)
+def _rank_rows(scores, relevant, k, ranks, top_cols, top_scores):  # pragma: no cover - compiled
+    n, pool = scores.shape
+    width = relevant.shape[1]
+    keep = min(pool, k + width) if k > 0 else 0
+    heap_scores = np.empty(keep, dtype=scores.dtype)
+    heap_cols = np.empty(keep, dtype=np.int64)
+    rel_cols = np.empty(width, dtype=np.int64)
+    rel_scores = np.empty(width, dtype=np.float64)
+    for i in range(n):
+        row = scores[i]
+        # the relevant candidates' scores, best first
+        count = 0
+        for j in range(width):
+            c = relevant[i, j]
+            if c >= 0:
+                rel_cols[count] = c
+                rel_scores[count] = row[c]
+                count += 1
+        thresholds = np.sort(rel_scores[:count])[::-1]
+        # ranks: one vectorisable counting pass over the pool per relevant candidate
+        for j in range(count):
+            t = scores.dtype.type(thresholds[j])
+            at_least = 0
+            for p in range(pool):
+                at_least += row[p] >= t
+            relevant_at_least = 0
+            for jj in range(count):
+                relevant_at_least += thresholds[jj] >= thresholds[j]
+            ranks[i, j] = at_least - relevant_at_least + j + 1
+        for j in range(count, width):
+            ranks[i, j] = 0
+        if keep == 0:
+            continue
+        # top k: the keep best in a min-heap (a candidate must beat the worst kept to enter)
+        for p in range(keep):
+            v = row[p]
+            pos = p
+            heap_scores[pos] = v
+            heap_cols[pos] = p
+            while pos > 0:
+                parent = (pos - 1) // 2
+                if heap_scores[pos] < heap_scores[parent]:
+                    heap_scores[pos], heap_scores[parent] = heap_scores[parent], heap_scores[pos]
+                    heap_cols[pos], heap_cols[parent] = heap_cols[parent], heap_cols[pos]
+                    pos = parent
+                else:
+                    break
+        for p in range(keep, pool):
+            v = row[p]
+            if v > heap_scores[0]:
+                heap_scores[0] = v
+                heap_cols[0] = p
+                _sift_down(heap_scores, heap_cols, keep, 0)
+        # best first; within equal scores non-relevant before relevant, then by column
+        perm = np.argsort(-heap_scores.astype(np.float64))
+        start = 0
+        while start < keep:
+            end = start + 1
+            while end < keep and heap_scores[perm[end]] == heap_scores[perm[start]]:
+                end += 1
+            for a in range(start + 1, end):  # insertion sort of the (short) tie run
+                item = perm[a]
+                item_rel = _member(heap_cols[item], rel_cols, count)
+                b = a - 1
+                while b >= start:
+                    other = perm[b]
+                    other_rel = _member(heap_cols[other], rel_cols, count)
+                    if other_rel > item_rel or (other_rel == item_rel and heap_cols[other] > heap_cols[item]):
+                        perm[b + 1] = other
+                        b -= 1
+                    else:
+                        break
+                perm[b + 1] = item
+            start = end
+        for q in range(keep):
+            top_cols[i, q] = heap_cols[perm[q]]
+            top_scores[i, q] = heap_scores[perm[q]]
+
+
+@njit(cache=True, nogil=True)
+def _member(col, rel_cols, count):  # pragma: no cover - compiled
+    for j in range(count):
+        if rel_cols[j] == col:
+            return 1
+    return 0
+
+
+def rank_block(scores: np.ndarray, relevant: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ranks, top columns, top scores) of a block.
 
     ``scores``: (n, P) finite similarities of n queries to the P candidates of a pool.
     ``relevant``: (n, R) column indices into the pool, padded with -1.
+    ``ranks``: (n, R) 1-based ranks, ascending per row, 0 where padded.
+    top: (n, min(k, P)) columns and scores, best first, pessimistic among ties (k = 0: none).
     """
-    valid = relevant >= 0
-    rel_scores = np.take_along_axis(scores, np.where(valid, relevant, 0), axis=1)
-    # padding scores +inf: nothing in the pool reaches it, so it counts nothing
-    rel_scores = np.where(valid, rel_scores, np.inf).astype(scores.dtype)
-    order = np.argsort(np.where(valid, -rel_scores.astype(np.float64), np.inf), axis=1, kind="stable")
-    rel_sorted = np.take_along_axis(rel_scores, order, axis=1)
-    valid_sorted = np.take_along_axis(valid, order, axis=1)
-    at_least = np.empty(relevant.shape, dtype=np.int64)
-    for j in range(relevant.shape[1]):
-        at_least[:, j] = np.count_nonzero(scores >= rel_sorted[:, j, None], axis=1)
-    relevant_at_least = np.count_nonzero(
-        valid_sorted[:, None, :] & (rel_sorted[:, None, :] >= rel_sorted[:, :, None]), axis=2
-    )
-    ranks = at_least - relevant_at_least + np.arange(1, relevant.shape[1] + 1)
-    return np.where(valid_sorted, ranks, 0)
+    n, pool = scores.shape
+    width = max(1, relevant.shape[1])
+    relevant = np.ascontiguousarray(relevant, dtype=np.int64).reshape(n, -1)
+    if relevant.shape[1] == 0:
+        relevant = np.full((n, 1), -1, dtype=np.int64)
+    ranks = np.zeros((n, width), dtype=np.int64)
+    depth = min(k, pool)
+    buffer_width = min(pool, depth + width) if depth else 0
+    top_cols = np.empty((n, buffer_width), dtype=np.int64)
+    top_scores = np.empty((n, buffer_width), dtype=scores.dtype)
+    _rank_rows(scores, relevant, depth, ranks, top_cols, top_scores)
+    return ranks, top_cols[:, :depth], top_scores[:, :depth]
+
+
+def pessimistic_ranks(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """Ranks (1-based, ascending per row) of each query's relevant candidates; 0 where padded."""
+    return rank_block(scores, relevant, 0)[0]
