@@ -76,19 +76,10 @@ def _rank_rows(scores, relevant, k, ranks, top_cols, top_scores):  # pragma: no 
         if keep == 0:
             continue
         # top k: the keep best in a min-heap (a candidate must beat the worst kept to enter)
-        for p in range(keep):
-            v = row[p]
-            pos = p
-            heap_scores[pos] = v
-            heap_cols[pos] = p
-            while pos > 0:
-                parent = (pos - 1) // 2
-                if heap_scores[pos] < heap_scores[parent]:
-                    heap_scores[pos], heap_scores[parent] = heap_scores[parent], heap_scores[pos]
-                    heap_cols[pos], heap_cols[parent] = heap_cols[parent], heap_cols[pos]
-                    pos = parent
-                else:
-                    break
+        heap_scores[:] = row[:keep]
+        heap_cols[:] = np.arange(keep)
+        for pos in range(keep // 2 - 1, -1, -1):
+            _sift_down(heap_scores, heap_cols, keep, pos)
         for p in range(keep, pool):
             v = row[p]
             if v > heap_scores[0]:
