@@ -59,66 +59,94 @@ def _split_langs(_ctx, _param, value: tuple[str, ...]) -> tuple[str, ...] | None
     return langs or None
 
 
-@main.command(epilog=EXAMPLES_RUN)
-@click.option("--model", "-m", "model", required=True, help="Model: a sentence-transformers name or directory, module:attr, or a registered encoder name.")
-@click.option("--task", "-t", "tasks", multiple=True, help="Task name or definition file (repeatable). Default: every registered task.")
-@click.option("--langs", multiple=True, callback=_split_langs, help="Only these languages, comma-separated (repeatable).")
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for <task>.json and per-query files. Default: results/<model>.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data root (else $XBENCH_DATA, else the user cache).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Embedding cache (else $XBENCH_CACHE, else the user cache).")
-@click.option("--candidate-text", type=click.Choice(["sentence", "sentence+context"]), default=None, help="Candidate text (default: the task's, 'sentence').")
-@click.option("--query-prompt", default="", help='Text put before every query, e.g. "query: ".')
-@click.option("--passage-prompt", default="", help='Text put before every candidate, e.g. "passage: ".')
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Encoder batch size.")
-@click.option("--max-length", type=click.IntRange(min=1), default=None, help="Truncate inputs to this many tokens.")
-@click.option("--normalize/--no-normalize", default=None, help="Cosine (normalise) or raw dot product. Default: what the model declares, else cosine.")
-@click.option("--device", default=None, help="Encoder device, e.g. cpu or cuda:0. Default: automatic.")
-@click.option("--allow-modified-data", is_flag=True, help="Evaluate data whose checksums differ; the result is marked unofficial.")
-@click.option("--memory-budget", type=click.IntRange(min=16), default=256, show_default=True, help="MiB for one block of query x candidate scores.")
-@click.option("--json", "as_json", is_flag=True, help="Print the headline scores as JSON on stdout instead of tables.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars, no tables.")
-def run(model, tasks, langs, output, data_dir, cache_dir, candidate_text, query_prompt, passage_prompt, batch_size,
-        max_length, normalize, device, allow_modified_data, memory_budget, as_json, quiet) -> None:
-    """Evaluate a model on every setting of the chosen tasks and write result files."""
+def _options(*decorators):
+    """Apply click options in the order written (click applies the bottom one first)."""
+
+    def apply(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+# what `run` and `check` both take: which tasks and data, and how to build the encoder
+_evaluation_options = _options(
+    click.option("--task", "-t", "tasks", multiple=True, help="Task name or definition file (repeatable). Default: every registered task."),
+    click.option("--langs", multiple=True, callback=_split_langs, help="Only these languages, comma-separated (repeatable)."),
+    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data root (else $XBENCH_DATA, else the user cache)."),
+    click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Embedding cache (else $XBENCH_CACHE, else the user cache)."),
+    click.option("--candidate-text", type=click.Choice(["sentence", "sentence+context"]), default=None, help="Candidate text (default: the task's, 'sentence')."),
+    click.option("--query-prompt", default="", help='Text put before every query, e.g. "query: ".'),
+    click.option("--passage-prompt", default="", help='Text put before every candidate, e.g. "passage: ".'),
+    click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Encoder batch size."),
+    click.option("--max-length", type=click.IntRange(min=1), default=None, help="Truncate inputs to this many tokens."),
+    click.option("--normalize/--no-normalize", default=None, help="Cosine (normalise) or raw dot product. Default: what the model declares, else cosine."),
+    click.option("--pooling", type=click.Choice(["mean", "cls"]), default=None, help="Pooling of a plain transformers checkpoint (default mean)."),
+    click.option("--device", default=None, help="Encoder device, e.g. cpu or cuda:0. Default: automatic."),
+    click.option("--allow-modified-data", is_flag=True, help="Evaluate data whose checksums differ; the result is marked unofficial."),
+    click.option("--memory-budget", type=click.IntRange(min=16), default=256, show_default=True, help="MiB for one block of query x candidate scores."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress bars, no tables."),
+)
+
+
+def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = None, seed: int = 0) -> list[tuple[dict, Path]]:
+    """Run ``model`` on the chosen tasks and write each result; returns (result, path) pairs."""
     from .encoders import EncoderOptions, load_encoder
     from .results import write_result
     from .runner import RunConfig, evaluate_task
     from .taskdef import available_tasks, get_task
-    from .views import matrix_table, summary_table
+    from .views import matrix_table
 
-    definitions = [get_task(t) for t in tasks] if tasks else list(available_tasks().values())
-    if langs:
+    definitions = [get_task(t) for t in p["tasks"]] if p["tasks"] else list(available_tasks().values())
+    if p["langs"]:
         known = {lang for d in definitions for lang in d.languages}
-        unknown = [lang for lang in langs if lang not in known]
+        unknown = [lang for lang in p["langs"] if lang not in known]
         if unknown:
             raise click.BadParameter(f"unknown language {unknown[0]!r} (known: {', '.join(sorted(known))})", param_hint="--langs")
-    options = EncoderOptions(query_prompt=query_prompt, passage_prompt=passage_prompt, batch_size=batch_size,
-                             max_length=max_length, normalize=normalize, device=device)
-    config = RunConfig(langs=langs, data_dir=data_dir, cache_dir=cache_dir, candidate_text=candidate_text,
-                       allow_modified_data=allow_modified_data, memory_budget=memory_budget * 1024 * 1024, quiet=quiet)
+        definitions = [d for d in definitions if set(d.languages) & set(p["langs"])]
+    options = EncoderOptions(query_prompt=p["query_prompt"], passage_prompt=p["passage_prompt"], batch_size=p["batch_size"],
+                             max_length=p["max_length"], normalize=p["normalize"], device=p["device"], pooling=p["pooling"])
+    config = RunConfig(langs=p["langs"], data_dir=p["data_dir"], cache_dir=p["cache_dir"], candidate_text=p["candidate_text"],
+                       allow_modified_data=p["allow_modified_data"], memory_budget=p["memory_budget"] * 1024 * 1024,
+                       quiet=p["quiet"], sample=sample, seed=seed)
     encoder = load_encoder(model, options)
     out_dir = output or Path("results") / _slug(model)
     command = _reproduce(click.get_current_context())
-    results = []
+    written = []
     for definition in definitions:
-        if not quiet:
+        if not p["quiet"]:
             click.echo(f"== {definition.name}: {model}", err=True)
         result, per_query = evaluate_task(definition, encoder, options, config)
         result["command"] = command
         path = write_result(out_dir, result, per_query)
-        results.append(result)
-        if not quiet and not as_json:
+        written.append((result, path))
+        if not p["quiet"] and not p.get("as_json"):
             click.echo(f"\n{definition.name}: query language x corpus language mAP\n{matrix_table(result)}\n")
-        if not quiet:
+        if not p["quiet"]:
             click.echo(f"wrote {path}", err=True)
+    return written
+
+
+@main.command(epilog=EXAMPLES_RUN)
+@click.option("--model", "-m", "model", required=True, help="Model: a sentence-transformers name or directory, a transformers checkpoint directory, module:attr, or a registered encoder name.")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for <task>.json and per-query files. Default: results/<model>.")
+@_evaluation_options
+@click.option("--json", "as_json", is_flag=True, help="Print the headline scores as JSON on stdout instead of tables.")
+def run(model, output, as_json, **params) -> None:
+    """Evaluate a model on every setting of the chosen tasks and write result files."""
+    from .views import summary_table
+
+    results = [result for result, _ in _evaluate(model, output, dict(params, as_json=as_json))]
     if as_json:
         click.echo(json.dumps({r["task"]: r["scores"] for r in results}, indent=2))
-    elif not quiet:
+    elif not params["quiet"]:
         click.echo(summary_table(results))
 
 
 # options that change the numbers, and so belong in the command that reproduces a result
-_NUMERIC_OPTIONS = ("model", "tasks", "langs", "candidate_text", "query_prompt", "passage_prompt", "max_length", "normalize", "allow_modified_data")
+_NUMERIC_OPTIONS = ("model", "tasks", "langs", "candidate_text", "query_prompt", "passage_prompt", "max_length", "normalize",
+                    "pooling", "allow_modified_data", "sample", "seed")
 
 
 def _reproduce(ctx: click.Context) -> str:
@@ -293,6 +321,87 @@ def compare(a, b, task, test, alpha, as_json) -> None:
         click.echo(f"{t}: A = {left[t][0]['model']['name']}, B = {right[t][0]['model']['name']}")
         click.echo(tabulate(table, headers=["kind", "query", "corpus", "A", "B", "B - A", "p (Holm)"], tablefmt="github", disable_numparse=True))
         click.echo()
+
+
+@main.command()
+@click.option("--baseline", "-b", type=click.Path(exists=True, path_type=Path), required=True, help="Baseline result folder (from xbench run) or result file.")
+@click.option("--model", "-m", "model", default=None, help="Checkpoint to evaluate (anything --model of xbench run takes).")
+@click.option("--candidate", "-c", type=click.Path(exists=True, path_type=Path), default=None, help="Compare this existing result folder instead of evaluating a model.")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the checkpoint's results go. Default: results/<model>.")
+@_evaluation_options
+@click.option("--sample", type=click.IntRange(min=1), default=None, help="Fast mode: only this many question ids (with all their translations), drawn with --seed.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --sample draw.")
+@click.option("--max-drop", type=click.FloatRange(min=0), default=0.01, show_default=True, help="mAP drop (absolute) tolerated before a significant drop fails.")
+@click.option("--max-rank-distance-increase", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Rank-distance rise tolerated before a significant rise fails.")
+@click.option("--alpha", type=click.FloatRange(0, 1), default=0.05, show_default=True, help="Significance level after Holm's correction over all checked settings.")
+@click.option("--test", type=click.Choice(["student", "fisher"]), default="student", show_default=True, help="Paired test on per-query AP: Student's t or Fisher's randomisation (1000 permutations, seed 42).")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write JUnit XML: one test case per setting, regressions as failures.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
+def check(baseline, model, candidate, output, sample, seed, max_drop, max_rank_distance_increase, alpha, test, junit, as_json, **params) -> None:
+    """Fail (exit 1) when a checkpoint is significantly worse than a baseline.
+
+    A setting regresses when its mAP drops by more than --max-drop and the drop is significant
+    (paired test on per-query AP, Holm-corrected over every setting and aggregate checked);
+    Mono, Cross, Multi and rank distance are checked the same way. Exit 0: pass; 1: regression;
+    2: bad usage or incomparable inputs (other task, data, candidate text, or missing settings).
+    With GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it.
+
+    \b
+    Fast mode for pull requests: --sample N and/or --langs check a subset. With --sample the pools
+    stay whole, so every sampled query scores as in a full run (up to float rounding of near-tied
+    scores) and is compared with the baseline's same query; what you give up is power: fewer queries detect only larger drops.
+    With --langs, languages and pairs left out are not checked at all, and neither is the
+    multilingual pool (a smaller pool ranks differently from the baseline's).
+
+    \b
+    Examples:
+      xbench run --model ./ckpt-1000 --output baseline/
+      xbench check --model ./ckpt-2000 --baseline baseline/ --junit check.xml
+      xbench check --model ./ckpt-2000 --baseline baseline/ --langs en,de,zh --sample 300
+      xbench check --candidate results/new --baseline baseline/ --test fisher
+    """
+    from tabulate import tabulate
+
+    from .check import Tolerance, append_github_summary, check_task, label, markdown_summary, report_json, write_junit
+    from .compare import load
+
+    if (model is None) == (candidate is None):
+        raise click.UsageError("give exactly one of --model (evaluate a checkpoint) or --candidate (an existing result)")
+    tol = Tolerance(max_drop, max_rank_distance_increase, alpha, test)
+    wanted = None
+    if model is not None:
+        written = _evaluate(model, output, dict(params, as_json=as_json), sample=sample, seed=seed)
+        candidates = [load(path)[0][1:] for _, path in written]
+        wanted = {r["task"] for r, _ in candidates}
+    else:
+        candidates = [(r, pq) for _, r, pq in load(candidate)]
+        if params["tasks"]:
+            candidates = [(r, pq) for r, pq in candidates if r["task"] in params["tasks"]]
+    baselines = {r["task"]: (r, pq) for _, r, pq in load(baseline)}
+    report = {}
+    for result, per_query in candidates:
+        if result["task"] not in baselines:
+            raise click.UsageError(f"--baseline {baseline}: no result for task {result['task']}")
+        report[result["task"]] = check_task(baselines[result["task"]], (result, per_query), tol)
+    if not report:
+        raise click.UsageError("nothing to check: no candidate result" + (f" for {', '.join(sorted(wanted))}" if wanted else ""))
+    if junit:
+        write_junit(junit, report, tol)
+    name = model or str(candidate)
+    append_github_summary(markdown_summary(report, tol, str(baseline), name))
+    failed = any(r["status"] == "regression" for rows in report.values() for r in rows)
+    if as_json:
+        click.echo(report_json(report))
+    else:
+        for task, rows in report.items():
+            notable = [r for r in rows if r["status"] != "ok"]
+            click.echo(f"{task}: {len(rows)} checked, {sum(r['status'] == 'regression' for r in rows)} regression(s), "
+                       f"{sum(r['status'] == 'improvement' for r in rows)} improvement(s)")
+            if notable:
+                table = [[label(r), f"{r['a']:.4f}", f"{r['b']:.4f}", f"{r['delta']:+.4f}", f"{r['p_holm']:.3g}", r["status"]] for r in notable]
+                click.echo(tabulate(table, headers=["setting", "baseline", "candidate", "change", "p (Holm)", "status"], tablefmt="github", disable_numparse=True))
+        click.echo("FAIL: regression" if failed else "PASS")
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,8 +1,10 @@
 """Two results of the same task side by side, setting by setting, with paired significance.
 
-Used by ``xbench compare`` (and by regression checks): each setting's mAP difference is tested on
-the paired per-query AP, the aggregates on the pooled per-query values of their settings, and the
-p-values are Holm-corrected over everything tested.
+Used by ``xbench compare`` and ``xbench check``. Values are recomputed from the per-query rows
+both results share (for two full runs: every query, so they equal the stated mAPs), which lets a
+sampled or language-subset run be compared with a full baseline like for like. Each setting's
+difference is tested on its paired per-query AP, each aggregate on the pooled per-query values of
+its settings, and the p-values are Holm-corrected over everything tested.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError, XbenchError
+from .errors import UsageError
 from .results import read_per_query, read_result
 from .significance import KEY, holm, p_value
+
+SETTING = ["kind", "query_lang", "corpus_lang"]
 
 
 def load(path: Path, task: str | None = None) -> list[tuple[Path, dict[str, Any], pd.DataFrame]]:
@@ -38,39 +42,53 @@ def load(path: Path, task: str | None = None) -> list[tuple[Path, dict[str, Any]
     return loaded
 
 
-def comparable(a: dict[str, Any], b: dict[str, Any]) -> str | None:
-    """Why two results cannot be compared, or None."""
+def incomparable(a: dict[str, Any], b: dict[str, Any]) -> str | None:
+    """Why result ``b`` cannot be compared with ``a``, or None. ``b`` may cover fewer languages
+    or queries than ``a`` (a fast check against a full baseline), never other data or settings."""
     if a["task"] != b["task"]:
         return f"different tasks ({a['task']} vs {b['task']})"
-    if a["data"]["checksums"] != b["data"]["checksums"]:
-        return "different data checksums"
     if a["candidate_text"] != b["candidate_text"]:
         return f"different candidate text ({a['candidate_text']} vs {b['candidate_text']})"
+    absent = [lang for lang in b["languages"] if lang not in a["languages"]]
+    if absent:
+        return f"language(s) {', '.join(absent)} of {b['task']} missing from the baseline"
+    for name, digest in b["data"]["checksums"].items():
+        if a["data"]["checksums"].get(name) != digest:
+            return f"different data checksums ({name})"
+    settings_a = {(s["kind"], s["query_lang"], s["corpus_lang"]) for s in a["settings"]}
+    missing = [s for s in b["settings"] if (s["kind"], s["query_lang"], s["corpus_lang"]) not in settings_a]
+    if missing:
+        return f"{len(missing)} setting(s) of {b['task']} missing from the baseline, e.g. {missing[0]['kind']} {missing[0]['query_lang']}->{missing[0]['corpus_lang']}"
     return None
 
 
 def compare_task(a: dict[str, Any], pa: pd.DataFrame, b: dict[str, Any], pb: pd.DataFrame, test: str = "student") -> list[dict[str, Any]]:
-    """Rows for the aggregates and every setting present in both, with raw and Holm p-values."""
-    reason = comparable(a, b)
+    """Rows for the aggregates and every setting of ``b``, with raw and Holm p-values."""
+    reason = incomparable(a, b)
     if reason:
-        raise XbenchError(f"cannot compare {a['task']} results: {reason}")
-    joined = pa[KEY + ["ap", "rank_distance"]].merge(pb[KEY + ["ap", "rank_distance"]], on=KEY, suffixes=("_a", "_b"))
+        raise UsageError(f"cannot compare {a['task']} results: {reason}")
+    joined = pa[KEY + ["ap", "rank_distance"]].merge(pb[KEY + ["ap", "rank_distance"]], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
+    groups = {key: part for key, part in joined.groupby(SETTING, sort=False)}
+    settings = [tuple(s[c] for c in SETTING) for s in b["settings"] if tuple(s[c] for c in SETTING) in groups]
+    if sorted(a["languages"]) != sorted(b["languages"]):
+        # a language subset has a smaller multilingual pool: its ranks there are not the baseline's
+        settings = [k for k in settings if k[0] != "multi"]
     rows: list[dict[str, Any]] = []
     for kind in ("mono", "cross", "multi"):
-        part = joined[joined.kind == kind]
-        if len(part):
-            rows.append(_row(kind, "", "", a["scores"][kind], b["scores"][kind], part.ap_a, part.ap_b, test))
-    multi = joined[joined.kind == "multi"]
-    if len(multi):
-        rows.append(_row("rank_distance", "", "", a["scores"]["rank_distance"], b["scores"]["rank_distance"],
-                         multi.rank_distance_a, multi.rank_distance_b, test))
-    settings_b = {(s["kind"], s["query_lang"], s["corpus_lang"]): s for s in b["settings"]}
-    groups = dict(iter(joined.groupby(["kind", "query_lang", "corpus_lang"], sort=False)))
-    for s in a["settings"]:
-        key = (s["kind"], s["query_lang"], s["corpus_lang"])
-        if key in settings_b and key in groups:
-            part = groups[key]
-            rows.append(_row(*key, s["map"], settings_b[key]["map"], part.ap_a, part.ap_b, test))
+        keys = [k for k in settings if k[0] == kind]
+        if keys:
+            means_a = [groups[k].ap_a.mean() for k in keys]
+            means_b = [groups[k].ap_b.mean() for k in keys]
+            pooled = pd.concat([groups[k] for k in keys])
+            rows.append(_row(kind, "", "", np.mean(means_a), np.mean(means_b), pooled.ap_a, pooled.ap_b, test))
+    multi = [k for k in settings if k[0] == "multi"]
+    if multi:
+        pooled = pd.concat([groups[k] for k in multi])
+        rows.append(_row("rank_distance", "", "", np.mean([groups[k].rank_distance_a.mean() for k in multi]),
+                         np.mean([groups[k].rank_distance_b.mean() for k in multi]), pooled.rank_distance_a, pooled.rank_distance_b, test))
+    for key in settings:
+        part = groups[key]
+        rows.append(_row(*key, part.ap_a.mean(), part.ap_b.mean(), part.ap_a, part.ap_b, test))
     for row, adjusted in zip(rows, holm([r["p"] for r in rows])):
         row["p_holm"] = float(adjusted)
     return rows

@@ -131,6 +131,7 @@ def build_result(
     timings: dict[str, float],
     encoding: dict[str, Any],
     counts: dict[str, dict[str, int]],
+    sample: dict[str, int] | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     records = setting_records(scores)
     result = {
@@ -145,7 +146,8 @@ def build_result(
             "metrics": list(definition.metrics),
         },
         "languages": list(languages),
-        "complete": tuple(languages) == tuple(definition.languages),
+        "complete": tuple(languages) == tuple(definition.languages) and not sample,
+        "sample": sample,
         "candidate_text": candidate_text,
         "counts": counts,
         "model": model,

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .cache import EmbeddingCache
+from .corpus import TaskData
 from .datafiles import resolve_data
 from .embed import EmbedStats, embed_texts
 from .encoders import Encoder, EncoderOptions
@@ -33,6 +36,8 @@ class RunConfig:
     allow_modified_data: bool = False
     memory_budget: int = DEFAULT_MEMORY_BUDGET
     quiet: bool = True
+    sample: int | None = None  # evaluate only this many question ids (all their translations)
+    seed: int = 0
 
 
 def select_languages(definition: TaskDefinition, langs: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -43,6 +48,23 @@ def select_languages(definition: TaskDefinition, langs: tuple[str, ...] | None) 
     if not chosen:
         raise UsageError(f"--langs: task {definition.name} has none of {', '.join(langs)} (it has {', '.join(definition.languages)})")
     return chosen
+
+
+def sample_queries(data: TaskData, size: int, seed: int) -> None:
+    """Keep the queries of ``size`` question ids drawn with ``seed`` (translations stay together).
+
+    Pools are untouched, so a sampled query's AP is its AP in a full run (up to the float
+    rounding of near-tied scores, which depends on the block a query is scored in): a sample
+    compares query by query with a full baseline.
+    """
+    ids = sorted({qid for lang in data.languages for qid in data[lang].query_ids})
+    chosen = set(np.random.default_rng(seed).choice(len(ids), size=min(size, len(ids)), replace=False).tolist())
+    keep = {ids[i] for i in chosen}
+    for lang in data.languages:
+        part = data[lang]
+        rows = [i for i, qid in enumerate(part.query_ids) if qid in keep]
+        part.query_ids = [part.query_ids[i] for i in rows]
+        part.query_texts = [part.query_texts[i] for i in rows]
 
 
 def evaluate_task(
@@ -57,6 +79,8 @@ def evaluate_task(
         raise UsageError(f"--candidate-text: {candidate_text!r} is not one of {', '.join(CANDIDATE_TEXTS)}")
     data_files = resolve_data(definition, langs, config.data_dir, config.allow_modified_data)
     data = load_task_data(definition, langs, data_files, candidate_text)
+    if config.sample:
+        sample_queries(data, config.sample, config.seed)
     index = build_index(data)
     plans = plan_settings(data, index, definition.settings)
     t1 = clock()
@@ -97,6 +121,7 @@ def evaluate_task(
         scores=scores,
         timings=timings,
         encoding=encoding,
+        sample={"queries": config.sample, "seed": config.seed} if config.sample else None,
         counts={
             "queries": {lang: len(data[lang].query_ids) for lang in langs},
             "candidates": dict(index.candidate_counts),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import zlib
 
 import numpy as np
 
@@ -72,3 +73,33 @@ def slow(texts):
             fh.write(f"{len(texts)}\n")
     time.sleep(float(os.environ.get("XBENCH_TEST_SLEEP", "0.5")))
     return ngram_counts.encode(texts)
+
+
+class Noisy:
+    """ngram_counts with seeded Gaussian noise per text (deterministic): a degraded checkpoint.
+    ``scale`` is relative to each vector's norm."""
+
+    similarity = "cosine"
+    scale = 1.5
+
+    def encode(self, texts):
+        vectors = ngram_counts.encode(texts)
+        out = np.empty_like(vectors)
+        for i, text in enumerate(texts):
+            rng = np.random.default_rng(zlib.crc32(text.encode("utf-8")))
+            noise = rng.standard_normal(vectors.shape[1]).astype(np.float32)
+            out[i] = vectors[i] + self.scale * np.linalg.norm(vectors[i]) / np.sqrt(vectors.shape[1]) * noise
+        return out
+
+
+class SlightlyNoisy(Noisy):
+    scale = 0.02
+
+
+class Cosine:
+    """ngram_counts under cosine similarity: the baseline the noisy variants degrade."""
+
+    similarity = "cosine"
+
+    def encode(self, texts):
+        return ngram_counts.encode(texts)

@@ -2,8 +2,9 @@
 
 ``--model`` is looked up in this order: a name registered under the entry-point group
 ``xbench.encoders`` (a factory called as ``factory(options=EncoderOptions)``), then
-``package.module:attr`` (:mod:`.callable`), then a sentence-transformers hub name or local
-directory (:mod:`.sentence_transformer`).
+``package.module:attr`` (:mod:`.callable`), then a local directory holding a plain transformers
+checkpoint (no ``modules.json``: :mod:`.transformers_checkpoint`, pooled by ``--pooling``), then a
+sentence-transformers hub name or local directory (:mod:`.sentence_transformer`).
 """
 
 from __future__ import annotations
@@ -39,4 +40,9 @@ def load_encoder(spec: str, options: EncoderOptions | None = None) -> Encoder:
             raise XbenchError(f"model {spec}: registered encoder failed to load ({type(exc).__name__}: {exc})") from None
     if _CALLABLE_SPEC.fullmatch(spec) and not Path(spec).exists():
         return CallableEncoder(spec, options)
+    local = Path(spec).expanduser()
+    if local.is_dir() and not (local / "modules.json").is_file() and (local / "config.json").is_file():
+        from .transformers_checkpoint import TransformersEncoder
+
+        return TransformersEncoder(spec, options)
     return SentenceTransformerEncoder(spec, options)

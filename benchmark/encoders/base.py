@@ -29,6 +29,7 @@ class EncoderOptions:
     max_length: int | None = None
     normalize: bool | None = None
     device: str | None = None
+    pooling: str | None = None  # plain transformers checkpoints: "mean" (default) or "cls"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def prompt(self, role: str) -> str:

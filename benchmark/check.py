@@ -1,0 +1,98 @@
+"""Regression checks of a checkpoint against a baseline, for CI.
+
+A setting (or aggregate) regresses when its mAP drops by more than ``max_drop`` (absolute) *and*
+the drop is significant: a paired test on the per-query values, Holm-corrected over every setting
+and aggregate of the task, at ``alpha``. Both conditions: the tolerance keeps tiny real changes
+from failing builds, the test keeps noise from doing it. Rank distance regresses when it rises by
+more than ``max_rank_distance_increase`` ranks, significantly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .compare import compare_task
+from .fsutil import atomic_write_bytes
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    max_drop: float = 0.01
+    max_rank_distance_increase: float = 10.0
+    alpha: float = 0.05
+    test: str = "student"
+
+
+def label(row: dict[str, Any]) -> str:
+    if not row["query_lang"]:
+        return f"{row['kind']} (aggregate)"
+    return f"{row['kind']} {row['query_lang']}->{row['corpus_lang']}"
+
+
+def judge(rows: list[dict[str, Any]], tol: Tolerance) -> list[dict[str, Any]]:
+    """Add ``status`` to each comparison row: regression, improvement or ok."""
+    for row in rows:
+        significant = row["p_holm"] <= tol.alpha
+        if row["kind"] == "rank_distance":  # lower is better
+            worse, better = row["delta"] > tol.max_rank_distance_increase, row["delta"] < -tol.max_rank_distance_increase
+        else:
+            worse, better = row["delta"] < -tol.max_drop, row["delta"] > tol.max_drop
+        row["status"] = "regression" if worse and significant else "improvement" if better and significant else "ok"
+    return rows
+
+
+def check_task(baseline: tuple[dict, Any], candidate: tuple[dict, Any], tol: Tolerance) -> list[dict[str, Any]]:
+    return judge(compare_task(*baseline, *candidate, test=tol.test), tol)
+
+
+def junit_xml(report: dict[str, list[dict[str, Any]]], tol: Tolerance) -> bytes:
+    """One test suite per task, one test case per setting and aggregate; regressions fail."""
+    suites = ET.Element("testsuites", name="xbench check")
+    for task, rows in report.items():
+        failures = sum(r["status"] == "regression" for r in rows)
+        suite = ET.SubElement(suites, "testsuite", name=f"xbench check {task}", tests=str(len(rows)), failures=str(failures), errors="0", skipped="0")
+        for row in rows:
+            case = ET.SubElement(suite, "testcase", classname=f"{task}.{row['kind']}", name=label(row))
+            text = f"{row['a']:.4f} -> {row['b']:.4f} ({row['delta']:+.4f}), p_holm={row['p_holm']:.3g}, n={row['n']}"
+            if row["status"] == "regression":
+                failure = ET.SubElement(case, "failure", message=f"regression: {text}", type="regression")
+                failure.text = f"max drop {tol.max_drop}, alpha {tol.alpha} ({tol.test} test, Holm-corrected)"
+            else:
+                ET.SubElement(case, "system-out").text = f"{row['status']}: {text}"
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+
+
+def write_junit(path: Path, report: dict[str, list[dict[str, Any]]], tol: Tolerance) -> None:
+    atomic_write_bytes(Path(path), junit_xml(report, tol))
+
+
+def markdown_summary(report: dict[str, list[dict[str, Any]]], tol: Tolerance, baseline: str, candidate: str) -> str:
+    lines = [f"### xbench check: {candidate} vs {baseline}", ""]
+    for task, rows in report.items():
+        notable = [r for r in rows if r["status"] != "ok"]
+        regressions = sum(r["status"] == "regression" for r in rows)
+        lines.append(f"**{task}**: {'FAIL' if regressions else 'pass'}, {regressions} regression(s), "
+                     f"{sum(r['status'] == 'improvement' for r in rows)} improvement(s) of {len(rows)} checked")
+        if notable:
+            lines += ["", "| setting | baseline | candidate | change | p (Holm) | |", "|---|---|---|---|---|---|"]
+            lines += [f"| {label(r)} | {r['a']:.4f} | {r['b']:.4f} | {r['delta']:+.4f} | {r['p_holm']:.3g} | {r['status']} |" for r in notable]
+        lines.append("")
+    lines.append(f"Regression: mAP drop > {tol.max_drop} and significant at {tol.alpha} ({tol.test} test, Holm).")
+    return "\n".join(lines) + "\n"
+
+
+def append_github_summary(text: str) -> None:
+    """Append to the GitHub Actions job summary when running there."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def report_json(report: dict[str, list[dict[str, Any]]]) -> str:
+    return json.dumps(report, indent=2)
