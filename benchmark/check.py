@@ -64,7 +64,8 @@ def junit_xml(report: dict[str, list[dict[str, Any]]], tol: Tolerance) -> bytes:
                 failure.text = f"max drop {tol.max_drop}, alpha {tol.alpha} ({tol.test} test, Holm-corrected)"
             else:
                 ET.SubElement(case, "system-out").text = f"{row['status']}: {text}"
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def write_junit(path: Path, report: dict[str, list[dict[str, Any]]], tol: Tolerance) -> None:
