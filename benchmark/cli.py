@@ -95,6 +95,7 @@ _evaluation_options = _options(
     click.option("--normalize/--no-normalize", default=None, help="Cosine (normalise) or raw dot product. Default: what the model declares, else cosine."),
     click.option("--pooling", type=click.Choice(["mean", "cls"]), default=None, help="Pooling of a plain transformers checkpoint (default mean)."),
     click.option("--device", default=None, help="Encoder device, e.g. cpu or cuda:0. Default: automatic."),
+    click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible embedding API (--model openai:NAME); else $OPENAI_BASE_URL."),
     click.option("--allow-modified-data", is_flag=True, help="Evaluate data whose checksums differ; the result is marked unofficial."),
     click.option("--memory-budget", type=click.IntRange(min=16), default=256, show_default=True, help="MiB for one block of query x candidate scores."),
     click.option("--quiet", "-q", is_flag=True, help="No progress bars, no tables."),
@@ -117,7 +118,8 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
             raise click.BadParameter(f"unknown language {unknown[0]!r} (known: {', '.join(sorted(known))})", param_hint="--langs")
         definitions = [d for d in definitions if set(d.languages) & set(p["langs"])]
     options = EncoderOptions(query_prompt=p["query_prompt"], passage_prompt=p["passage_prompt"], batch_size=p["batch_size"],
-                             max_length=p["max_length"], normalize=p["normalize"], device=p["device"], pooling=p["pooling"])
+                             max_length=p["max_length"], normalize=p["normalize"], device=p["device"], pooling=p["pooling"],
+                             api_base=p["api_base"])
     config = RunConfig(langs=p["langs"], data_dir=p["data_dir"], cache_dir=p["cache_dir"], candidate_text=p["candidate_text"],
                        allow_modified_data=p["allow_modified_data"], memory_budget=p["memory_budget"] * 1024 * 1024,
                        quiet=p["quiet"], sample=sample, seed=seed)

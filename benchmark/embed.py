@@ -53,7 +53,7 @@ def embed_texts(
 ) -> np.ndarray:
     """(len(texts), d) float32 vectors for ``texts`` in order, duplicates sharing one encoding."""
     started = time.perf_counter()
-    flush_size = flush_size or flush_size_default()
+    flush_size = flush_size or getattr(encoder, "flush_size", None) or flush_size_default()
     stats = stats if stats is not None else EmbedStats()
     position: dict[str, int] = {}
     inverse = np.fromiter((position.setdefault(t, len(position)) for t in texts), dtype=np.int64, count=len(texts))

@@ -111,6 +111,7 @@ def evaluate_task(
         "encoded": q_stats.encoded + c_stats.encoded,
         "cache_hits": cache.stats.hits,
         "corrupt_cache_shards": cache.stats.corrupt_shards,
+        **(encoder.usage() if callable(getattr(encoder, "usage", None)) else {}),
     }
     return build_result(
         definition=definition,

@@ -1,6 +1,7 @@
 """Turning ``--model`` into an encoder.
 
-``--model`` is looked up in this order: a name registered under the entry-point group
+``--model`` is looked up in this order: ``openai:NAME`` for an OpenAI-compatible embedding API
+(:mod:`.openai_http`), a name registered under the entry-point group
 ``xbench.encoders`` (a factory called as ``factory(options=EncoderOptions)``), then
 ``package.module:attr`` (:mod:`.callable`), then a local directory holding a plain transformers
 checkpoint (no ``modules.json``: :mod:`.transformers_checkpoint`, pooled by ``--pooling``), then a
@@ -29,6 +30,10 @@ def registered_encoders() -> dict[str, metadata.EntryPoint]:
 
 def load_encoder(spec: str, options: EncoderOptions | None = None) -> Encoder:
     options = options or EncoderOptions()
+    if spec.startswith("openai:"):
+        from .openai_http import OpenAIEncoder
+
+        return OpenAIEncoder(spec[len("openai:"):], options)
     registry = registered_encoders()
     if spec in registry:
         try:

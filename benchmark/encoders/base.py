@@ -30,6 +30,7 @@ class EncoderOptions:
     normalize: bool | None = None
     device: str | None = None
     pooling: str | None = None  # plain transformers checkpoints: "mean" (default) or "cls"
+    api_base: str | None = None  # embedding APIs: the server's base URL
     extra: dict[str, Any] = field(default_factory=dict)
 
     def prompt(self, role: str) -> str:
