@@ -22,7 +22,7 @@ from .errors import UsageError
 from .formats import load_task_data
 from .results import build_result
 from .scoring import score_settings
-from .search import DEFAULT_MEMORY_BUDGET
+from .search import DEFAULT_MEMORY_BUDGET, DenseScorer
 from .settings import build_index, plan_settings
 from .taskdef import CANDIDATE_TEXTS, TaskDefinition
 
@@ -86,21 +86,26 @@ def evaluate_task(
     t1 = clock()
 
     cache = EmbeddingCache(config.cache_dir)
-    normalize = options.normalize if options.normalize is not None else encoder.similarity == "cosine"
     q_stats, c_stats = EmbedStats(), EmbedStats()
-    queries = embed_texts(encoder, index.query_texts, "query", options, cache, normalize, config.quiet, stats=q_stats)
-    candidates = embed_texts(encoder, index.candidate_texts, "passage", options, cache, normalize, config.quiet, stats=c_stats)
-    if queries.shape[1] != candidates.shape[1]:
-        raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
+    if callable(getattr(encoder, "scorer", None)):  # lexical models score pools themselves
+        scorer, normalize = encoder.scorer(index), False
+        dimension = getattr(scorer, "dimension", None)
+    else:
+        normalize = options.normalize if options.normalize is not None else encoder.similarity == "cosine"
+        queries = embed_texts(encoder, index.query_texts, "query", options, cache, normalize, config.quiet, stats=q_stats)
+        candidates = embed_texts(encoder, index.candidate_texts, "passage", options, cache, normalize, config.quiet, stats=c_stats)
+        if queries.shape[1] != candidates.shape[1]:
+            raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
+        scorer, dimension = DenseScorer(queries, candidates), int(queries.shape[1])
     t2 = clock()
 
     timings = {"load_data": t1 - t0, "encode": t2 - t1}
-    scores = score_settings(index, plans, queries, candidates, definition.cutoff_metrics, config.memory_budget, config.quiet, timings=timings)
+    scores = score_settings(index, plans, scorer, definition.cutoff_metrics, config.memory_budget, config.quiet, timings=timings)
     timings["total"] = clock() - t0
 
     model = dict(encoder.identity())
     model.update(
-        dimension=int(queries.shape[1]),
+        dimension=model.get("dimension", dimension),
         query_prompt=options.query_prompt,
         passage_prompt=options.passage_prompt,
         normalized=bool(normalize),

@@ -21,7 +21,7 @@ from .metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows, stack_
 from .metrics.ranking import rank_block
 from .metrics.rank_distance import rank_distance
 from .progress import bar
-from .search import DEFAULT_MEMORY_BUDGET, score_blocks
+from .search import DEFAULT_MEMORY_BUDGET, PoolScores, Scorer
 from .settings import Setting, SettingPlan, TaskIndex
 
 
@@ -41,11 +41,11 @@ class SettingScores:
         return float(self.ap.mean()) if len(self.ap) else 0.0
 
 
-def _rank_slice(block: np.ndarray, start: int, plan: SettingPlan, lo: int, hi: int, depth: int) -> dict:
+def _rank_slice(view: PoolScores, start: int, stop: int, plan: SettingPlan, lo: int, hi: int, depth: int) -> dict:
     """Everything one setting needs from one block: AP, rank distance, and its ranx rows."""
     local = plan.query_rows[lo:hi] - start
-    pool = block[:, plan.pool]
-    scores = pool if len(local) == len(block) else pool[local]
+    pool = view(plan.pool)
+    scores = pool if len(local) == stop - start else pool[local]
     relevant = plan.relevant[lo:hi]
     relevant = np.where(relevant >= 0, relevant - plan.pool.start, -1)
     ranks, top_cols, top_scores = rank_block(scores, relevant, depth)
@@ -60,8 +60,7 @@ def _rank_slice(block: np.ndarray, start: int, plan: SettingPlan, lo: int, hi: i
 def score_settings(
     index: TaskIndex,
     plans: list[SettingPlan],
-    query_vectors: np.ndarray,
-    candidate_vectors: np.ndarray,
+    scorer: Scorer,
     cutoff_names: tuple[str, ...] = (),
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     quiet: bool = True,
@@ -80,7 +79,7 @@ def score_settings(
     workers = threads or min(8, os.cpu_count() or 1)
     with bar(len(index.query_ids), "scoring queries", quiet, unit="query") as progress, ThreadPoolExecutor(workers) as pool:
         for lang, members in by_lang.items():
-            blocks = score_blocks(query_vectors, candidate_vectors, index.query_block(lang), memory_budget)
+            blocks = scorer.blocks(index.query_block(lang), memory_budget)
             while True:
                 tick = time.perf_counter()
                 start, stop, block = next(blocks, (None, None, None))
@@ -91,7 +90,7 @@ def score_settings(
                 for i in members:
                     lo, hi = (int(x) for x in np.searchsorted(plans[i].query_rows, [start, stop]))
                     if hi > lo:
-                        jobs.append((i, pool.submit(_rank_slice, block, start, plans[i], lo, hi, depth)))
+                        jobs.append((i, pool.submit(_rank_slice, block, start, stop, plans[i], lo, hi, depth)))
                 done = [(i, job.result()) for i, job in jobs]
                 if cutoff_names and done:
                     values = ranx_metrics(stack_padded([p["qrels"] for _, p in done]), stack_padded([p["run"] for _, p in done]), cutoff_names)

@@ -9,7 +9,7 @@ so a block stays within ``memory_budget`` bytes; no pool x pool matrix is ever h
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -50,3 +50,25 @@ def score_blocks(
         else:
             scores = faiss.pairwise_distances(block, candidates, faiss.METRIC_INNER_PRODUCT)
         yield start, stop, scores
+
+
+PoolScores = Callable[[slice], np.ndarray]
+
+
+class Scorer(Protocol):
+    """Where score blocks come from: ``blocks`` yields (start, stop, view) over query rows, and
+    ``view(pool)`` gives the (stop - start) x |pool| scores of those queries against a pool."""
+
+    def blocks(self, rows: tuple[int, int], memory_budget: int) -> Iterator[tuple[int, int, PoolScores]]: ...
+
+
+class DenseScorer:
+    """Embeddings: one exact inner-product block against every candidate serves every pool, since
+    a dense score does not depend on which other candidates are in the pool."""
+
+    def __init__(self, queries: np.ndarray, candidates: np.ndarray) -> None:
+        self.queries, self.candidates = queries, candidates
+
+    def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> Iterator[tuple[int, int, PoolScores]]:
+        for start, stop, block in score_blocks(self.queries, self.candidates, rows, memory_budget):
+            yield start, stop, (lambda pool, block=block: block[:, pool])

@@ -1,0 +1,117 @@
+"""The lexical baseline: BM25 (bm25s) over the same pools, settings, metrics and result files.
+
+BM25's term weights depend on the pool (document frequencies, average length), so unlike an
+embedding it is not "encoded once": each pool (every language, and the multilingual pool of all
+of them) gets its own index, and a block of queries is scored against a pool as a sparse product,
+query term counts x the pool's precomputed BM25 weight matrix. FAISS is not involved.
+
+Tokenisation is Unicode-aware and per language: lower-cased words for languages written with
+spaces; character bigrams for those written without (zh, ja, th), where a "word" would be a whole
+clause.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import metadata
+from typing import Any, Iterator
+
+import numpy as np
+import regex
+
+from ..errors import XbenchError
+from ..search import DEFAULT_MEMORY_BUDGET, PoolScores
+from ..settings import ALL, TaskIndex
+from .base import EncoderOptions
+
+UNSEGMENTED = {"zh", "ja", "th", "lo", "km", "my"}
+# letters, digits and combining marks: Python's \w leaves out the marks, which cuts Hindi words
+# (vowel signs, virama) into single consonants
+WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+")
+TOKENIZER_VERSION = "words-or-char-bigrams-v2"
+
+
+def tokenize(text: str, lang: str) -> list[str]:
+    words = WORD.findall(text.lower())
+    if lang not in UNSEGMENTED:
+        return words
+    tokens = []
+    for run in words:
+        tokens += [run[i : i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
+    return tokens
+
+
+class BM25Model:
+    similarity = "dot"
+
+    def __init__(self, options: EncoderOptions | None = None, k1: float = 1.5, b: float = 0.75) -> None:
+        try:
+            self.version = metadata.version("bm25s")
+        except metadata.PackageNotFoundError:
+            raise XbenchError("model bm25: the bm25s package is not installed (pip install 'xbench[bm25]')") from None
+        self.k1, self.b = k1, b
+        self.name = "bm25"
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"bm25s {self.version} {self.k1} {self.b} {TOKENIZER_VERSION}".encode()).hexdigest()
+
+    def identity(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": "lexical", "revision": f"bm25s {self.version}", "fingerprint": self.fingerprint,
+                "similarity": "bm25", "k1": self.k1, "b": self.b, "tokenizer": TOKENIZER_VERSION}
+
+    def encode(self, texts: list[str], role: str) -> Any:
+        raise XbenchError("model bm25 scores pools directly; it has no embeddings")
+
+    def scorer(self, index: TaskIndex) -> "BM25Scorer":
+        return BM25Scorer(index, self.k1, self.b)
+
+
+class BM25Scorer:
+    def __init__(self, index: TaskIndex, k1: float, b: float) -> None:
+        self.index, self.k1, self.b = index, k1, b
+        lang_of_candidate = np.empty(len(index.candidate_texts), dtype=object)
+        for lang in index.languages:
+            lang_of_candidate[index.pool_of(lang)] = lang
+        self.candidate_tokens = [tokenize(t, lang) for t, lang in zip(index.candidate_texts, lang_of_candidate)]
+        self.query_tokens = [tokenize(t, index.languages[int(li)]) for t, li in zip(index.query_texts, index.query_langs)]
+        self._pools: dict[tuple[int, int], tuple[dict[str, int], Any]] = {}
+        pools = [index.pool_of(lang) for lang in index.languages] + [index.pool_of(ALL)]
+        for pool in pools:
+            self._pools[(pool.start, pool.stop)] = self._build(pool)
+        self.dimension = len(self._pools[(0, len(index.candidate_texts))][0])
+
+    def _build(self, pool: slice):
+        import logging
+
+        import bm25s
+        import scipy.sparse as sp
+
+        logging.getLogger("bm25s").setLevel(logging.ERROR)  # it announces every index it builds
+        retriever = bm25s.BM25(k1=self.k1, b=self.b)
+        retriever.index(self.candidate_tokens[pool] if any(self.candidate_tokens[pool]) else [["<empty>"]],
+                        show_progress=False)
+        vocab = retriever.vocab_dict
+        s = retriever.scores
+        weights = sp.csr_matrix((s["data"], s["indices"], s["indptr"]), shape=(len(s["indptr"]) - 1, s["num_docs"]))
+        return vocab, weights
+
+    def _scores(self, start: int, stop: int, pool: slice) -> np.ndarray:
+        import scipy.sparse as sp
+
+        vocab, weights = self._pools[(pool.start, pool.stop)]
+        rows, cols = [], []
+        for r, tokens in enumerate(self.query_tokens[start:stop]):
+            for token in tokens:
+                column = vocab.get(token)
+                if column is not None:
+                    rows.append(r)
+                    cols.append(column)
+        counts = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(stop - start, weights.shape[0]))
+        return np.ascontiguousarray((counts @ weights).toarray(), dtype=np.float32)
+
+    def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> Iterator[tuple[int, int, PoolScores]]:
+        step = max(16, int(memory_budget // max(1, len(self.index.candidate_texts) * 5)))
+        for start in range(rows[0], rows[1], step):
+            stop = min(rows[1], start + step)
+            yield start, stop, (lambda pool, start=start, stop=stop: self._scores(start, stop, pool))
