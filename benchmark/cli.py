@@ -159,7 +159,7 @@ def run(model, output, as_json, **params) -> None:
 
 # options that change the numbers, and so belong in the command that reproduces a result
 _NUMERIC_OPTIONS = ("model", "tasks", "langs", "candidate_text", "query_prompt", "passage_prompt", "max_length", "normalize",
-                    "pooling", "allow_modified_data", "sample", "seed")
+                    "pooling", "api_base", "allow_modified_data", "sample", "seed")
 
 
 def _reproduce(ctx: click.Context) -> str:
