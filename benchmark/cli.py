@@ -137,6 +137,10 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
         if not p["quiet"] and not p.get("as_json"):
             click.echo(f"\n{definition.name}: query language x corpus language mAP\n{matrix_table(result)}\n")
         if not p["quiet"]:
+            usage = result["encoding"]
+            if "api_requests" in usage:
+                click.echo(f"{definition.name}: {usage['api_requests']} API requests, {usage['api_retries']} retries, "
+                           f"{usage['api_tokens']} tokens reported by the server", err=True)
             click.echo(f"wrote {path}", err=True)
     return written
 

@@ -119,8 +119,11 @@ def test_faults_are_retried_and_change_nothing(tmp_path, synthetic):
     faulty = FaultServer(["drop", "429", "500", "slow", "garbage", "503", "drop"])
     try:
         assert run(tmp_path, synthetic, clean.url, "clean").exit_code == 0
-        result = run(tmp_path, synthetic, faulty.url, "faulty")
+        result = CliRunner().invoke(main, ["run", "--model", "openai:hash-{role}", "--api-base", faulty.url, "--task", str(synthetic.task),
+                                           "--data-dir", str(synthetic.root), "--cache-dir", str(tmp_path / "faulty" / "cache"),
+                                           "--output", str(tmp_path / "faulty")])
         assert result.exit_code == 0, result.output
+        assert "7 retries" in result.stderr and "API requests" in result.stderr
     finally:
         clean.close()
         faulty.close()
