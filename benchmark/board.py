@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -27,19 +26,13 @@ import numpy as np
 import pandas as pd
 
 from .errors import XbenchError
-from .fsutil import atomic_write_text
+from .fsutil import atomic_write_text, safe_name
 from .results import PER_QUERY_SUFFIX, read_per_query, read_result
-from .significance import KEY, p_value
+from .significance import KEY, p_value, paired_scores
 from .validate import validate_result
 
 BOARD_TASKS = ("xquad-r", "mlqa-r")
 TIE_ALPHA = 0.05
-
-
-def safe_name(text: str, limit: int = 80) -> str:
-    """A file-name-safe, traversal-free rendering of a model name."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text.replace("/", "__")).strip("._-")
-    return (name or "model")[:limit]
 
 
 def revision_of(model: dict[str, Any]) -> str:
@@ -141,7 +134,6 @@ def tie_p_values(entries: list[Entry]) -> list[float | None]:
     """For each row, the paired t-test p-value of its per-query AP against the row above."""
     values: list[float | None] = [None]
     for above, below in zip(entries, entries[1:]):
-        a, b = above.paired_ap(), below.paired_ap()
-        joined = a.merge(b, on=["task", *KEY], suffixes=("_a", "_b"))
-        values.append(p_value(joined.ap_a.to_numpy(), joined.ap_b.to_numpy(), "student"))
+        a, b = paired_scores(above.paired_ap(), below.paired_ap(), key=["task", *KEY])
+        values.append(p_value(a, b, "student"))
     return values

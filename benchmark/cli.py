@@ -105,6 +105,7 @@ _evaluation_options = _options(
 def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = None, seed: int = 0) -> list[tuple[dict, Path]]:
     """Run ``model`` on the chosen tasks and write each result; returns (result, path) pairs."""
     from .encoders import EncoderOptions, load_encoder
+    from .fsutil import safe_name
     from .results import write_result
     from .runner import RunConfig, evaluate_task
     from .taskdef import available_tasks, get_task
@@ -124,7 +125,7 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
                        allow_modified_data=p["allow_modified_data"], memory_budget=p["memory_budget"] * 1024 * 1024,
                        quiet=p["quiet"], sample=sample, seed=seed)
     encoder = load_encoder(model, options)
-    out_dir = output or Path("results") / _slug(model)
+    out_dir = output or Path("results") / safe_name(model)
     command = _reproduce(click.get_current_context())
     written = []
     for definition in definitions:
@@ -187,12 +188,6 @@ def _reproduce(ctx: click.Context) -> str:
         else:
             words += [flag, str(value)]
     return shlex.join(words)
-
-
-def _slug(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name.strip("/").replace("/", "__")).strip("._") or "model"
 
 
 @main.command("tasks")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -58,3 +59,9 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def safe_name(text: str, limit: int = 80) -> str:
+    """A file-name-safe, traversal-free rendering of a model name."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text.replace("/", "__")).strip("._-")
+    return (name or "model")[:limit]

@@ -15,9 +15,10 @@ KEY = ["kind", "query_lang", "corpus_lang", "query_id"]
 TESTS = ("student", "fisher")
 
 
-def paired_scores(a: pd.DataFrame, b: pd.DataFrame, metric: str = "ap") -> tuple[np.ndarray, np.ndarray]:
-    """The two columns ``metric`` paired on the per-query key (rows present in both)."""
-    joined = a[KEY + [metric]].merge(b[KEY + [metric]], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
+def paired_scores(a: pd.DataFrame, b: pd.DataFrame, metric: str = "ap", key: Sequence[str] = KEY) -> tuple[np.ndarray, np.ndarray]:
+    """The two columns ``metric`` paired on ``key`` (rows present in both)."""
+    key = list(key)
+    joined = a[key + [metric]].merge(b[key + [metric]], on=key, suffixes=("_a", "_b"), validate="one_to_one")
     return joined[f"{metric}_a"].to_numpy(np.float64), joined[f"{metric}_b"].to_numpy(np.float64)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import regex
 
 from ..errors import XbenchError
-from ..search import DEFAULT_MEMORY_BUDGET, PoolScores
+from ..search import DEFAULT_MEMORY_BUDGET, PoolScores, block_rows
 from ..settings import ALL, TaskIndex
 from .base import EncoderOptions
 
@@ -111,7 +111,7 @@ class BM25Scorer:
         return np.ascontiguousarray((counts @ weights).toarray(), dtype=np.float32)
 
     def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> Iterator[tuple[int, int, PoolScores]]:
-        step = max(16, int(memory_budget // max(1, len(self.index.candidate_texts) * 5)))
+        step = block_rows(len(self.index.candidate_texts), memory_budget)
         for start in range(rows[0], rows[1], step):
             stop = min(rows[1], start + step)
             yield start, stop, (lambda pool, start=start, stop=stop: self._scores(start, stop, pool))
