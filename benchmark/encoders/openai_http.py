@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
@@ -55,6 +55,7 @@ ERROR_BODY = 4096  # bytes of an error body read for its message
 REDACTED = "***"
 # query parameters whose values are credentials (api_key, access_token, sig, X-Amz-Signature, ...)
 _SECRET_PARAM = re.compile(r"key|token|secret|passw|pwd|auth|sig|credential|session", re.IGNORECASE)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _BEARER = re.compile(r"(bearer|basic)\s+[^\s\"',;]+", re.IGNORECASE)
 
 
@@ -84,6 +85,21 @@ def parse_endpoint(base: str, source: str) -> Endpoint:
         raise UsageError(f"{source}: needs an http:// or https:// URL" + (f", not {parts.scheme}:" if parts.scheme else ""))
     if not parts.hostname:
         raise UsageError(f"{source}: the URL names no host")
+    path = parts.path.rstrip("/") + "/embeddings"
+    public, secrets = _public(parts._replace(path=path))
+    return Endpoint(url=urlunsplit(parts._replace(path=path, fragment="")), public=public, secrets=secrets)
+
+
+def public_url(url: str) -> str:
+    """``url`` without credentials: no user or password, secret-looking query values as ``***``."""
+    try:
+        return _public(urlsplit(url))[0]
+    except ValueError:
+        return REDACTED
+
+
+def _public(parts: SplitResult) -> tuple[str, tuple[str, ...]]:
+    """(the URL with credentials dropped or replaced, the credentials taken out of it)."""
     userinfo, _, host = parts.netloc.rpartition("@")
     secrets = [form for s in userinfo.split(":", 1) if s for form in (s, unquote(s))]
     public_query, redacted = [], False
@@ -92,11 +108,8 @@ def parse_endpoint(base: str, source: str) -> Endpoint:
             secrets.append(value)
             value, redacted = REDACTED, True
         public_query.append((name, value))
-    path = parts.path.rstrip("/") + "/embeddings"
-    url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
     query = urlencode(public_query, safe="*") if redacted else parts.query
-    public = urlunsplit((parts.scheme, host, path, query, ""))
-    return Endpoint(url=url, public=public, secrets=tuple(dict.fromkeys(secrets)))
+    return urlunsplit((parts.scheme, host, parts.path, query, "")), tuple(dict.fromkeys(secrets))
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
@@ -106,6 +119,21 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
         text = text.replace(form, REDACTED)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def redact(text: str) -> str:
+    """Any message about to be shown, scrubbed of ``$OPENAI_API_KEY`` and of credentials in URLs.
+
+    The CLI passes every error through this as a last line of defence; the encoder itself never
+    puts a secret in a message to begin with.
+    """
+    def public(match: re.Match) -> str:
+        url = match.group(0).rstrip(".,;:)]}")
+        return public_url(url) + match.group(0)[len(url):]
+
+    text = _URL.sub(public, text)
+    key = os.environ.get("OPENAI_API_KEY", "").strip()
+    return scrub(text, (key,) if key else ())
 
 
 class _Retryable(Exception):
