@@ -161,7 +161,7 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
         if unknown:
             raise click.BadParameter(f"unknown language {unknown[0]!r} (known: {', '.join(sorted(known))})", param_hint="--langs")
         definitions = [d for d in definitions if set(d.languages) & set(p["langs"])]
-    if p["api_base"]:
+    if p["api_base"] is not None:
         parse_endpoint(p["api_base"], "--api-base")
     options = EncoderOptions(query_prompt=p["query_prompt"], passage_prompt=p["passage_prompt"], batch_size=p["batch_size"],
                              max_length=p["max_length"], normalize=p["normalize"], device=p["device"], pooling=p["pooling"],

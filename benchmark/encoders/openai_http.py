@@ -161,7 +161,7 @@ class OpenAIEncoder:
     def __init__(self, template: str, options: EncoderOptions, seed: int = 0) -> None:
         if not template:
             raise UsageError("--model openai:NAME needs a model name")
-        if options.api_base:
+        if options.api_base is not None:  # given but empty is a mistake, not "use the default"
             self.endpoint = parse_endpoint(options.api_base, "--api-base")
         else:
             self.endpoint = parse_endpoint(os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1", "$OPENAI_BASE_URL")
