@@ -67,6 +67,8 @@ class _Group(click.Group):
         except Exception as exc:  # the last line of defence: a bug, or a failure nobody turned into an XbenchError
             if os.environ.get("XBENCH_DEBUG"):
                 raise
+            if isinstance(exc, OSError) and exc.filename:  # a file that cannot be read or written: say which and why
+                _fail(f"{exc.filename}: {exc.strerror or exc}", 1)
             _fail(f"internal error: {type(exc).__name__}: {exc} (XBENCH_DEBUG=1 shows the traceback; please report it)", 1)
 
 
@@ -102,6 +104,8 @@ def main() -> None:
 
 def _split_langs(_ctx, _param, value: tuple[str, ...]) -> tuple[str, ...] | None:
     langs = tuple(x.strip() for v in value for x in v.split(",") if x.strip())
+    if value and not langs:  # `--langs ""` or `--langs ,` is a mistake, not "every language"
+        raise click.BadParameter("no language code given", param_hint="--langs")
     return langs or None
 
 
@@ -216,8 +220,6 @@ def _check_writable(folder: Path, option: str) -> None:
     """
     import tempfile
 
-    if "\0" in str(folder):
-        raise UsageError(f"{option}: the path holds a NUL character")
     try:
         probe = Path(folder)
         while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
