@@ -210,6 +210,7 @@ class OpenAIEncoder:
 
     def _request(self, batch: list[str], model: str) -> np.ndarray:
         import requests
+        import urllib3
 
         if self._session is None:
             self._session = requests.Session()
@@ -223,7 +224,7 @@ class OpenAIEncoder:
                     self.requests += 1
                 try:
                     payload = self._post(requests, body, headers)
-                except requests.RequestException as exc:  # connection, timeout, broken chunking, bad encoding...
+                except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # connection, timeout, broken chunking...
                     raise _Retryable(f"{type(exc).__name__}") from None
                 return self._vectors(payload, len(batch))
             except _Retryable as exc:
@@ -239,10 +240,16 @@ class OpenAIEncoder:
     def _post(self, requests: Any, body: str, headers: dict[str, str]) -> Any:
         """One POST: the parsed JSON body, or _Retryable / XbenchError (both free of secrets)."""
         started = time.monotonic()
-        with self._session.post(self.endpoint.url, data=body, headers=headers, timeout=TIMEOUT, stream=True) as response:
+        # redirects are not followed: the texts (and, on the same host, the key) would go where the server says
+        with self._session.post(self.endpoint.url, data=body, headers=headers, timeout=TIMEOUT, stream=True,
+                                allow_redirects=False) as response:
             status = response.status_code
             if status in RETRY_STATUS or status >= 500:
                 raise _Retryable(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
+            if 300 <= status < 400:
+                raise XbenchError(scrub(f"model {self.name}: {self.url} answered HTTP {status}, a redirect to "
+                                        f"{public_url(response.headers.get('Location', '?'))}; redirects are not followed, "
+                                        "give the final URL as --api-base", self._secrets))
             if status >= 400:
                 reason = _reason(self._read(response, ERROR_BODY, started, truncate=True), response.reason)
                 raise XbenchError(scrub(f"model {self.name}: {self.url} answered HTTP {status} ({reason})", self._secrets))
@@ -253,9 +260,15 @@ class OpenAIEncoder:
             raise _Retryable("unreadable JSON body") from None
 
     def _read(self, response: Any, limit: int, started: float, truncate: bool = False) -> bytes:
-        """The body, at most ``limit`` bytes (more is an error unless ``truncate``), within DEADLINE."""
+        """The body, at most ``limit`` bytes (more is an error unless ``truncate``), within DEADLINE.
+
+        Read a socket read at a time (``read1``), so that a server sending a byte now and then is
+        caught by the deadline rather than waited on until a whole chunk has trickled in.
+        """
         chunks, size = [], 0
-        for chunk in response.iter_content(1 << 16):
+        read1 = getattr(response.raw, "read1", None)  # urllib3 >= 2
+        pieces = iter(lambda: read1(1 << 16, decode_content=True), b"") if read1 else response.iter_content(1 << 16)
+        for chunk in pieces:
             if time.monotonic() - started > DEADLINE:
                 raise _Retryable(f"response not complete after {DEADLINE:g} s")
             chunks.append(chunk)
@@ -271,15 +284,18 @@ class OpenAIEncoder:
         if not isinstance(data, list) or len(data) != n:
             raise XbenchError(f"model {self.name}: response holds {len(data) if isinstance(data, list) else 'no'} embeddings for {n} texts")
         indices = [item.get("index") if isinstance(item, dict) else None for item in data]
-        if sorted(i for i in indices if isinstance(i, int)) != list(range(n)):
+        if sorted(i for i in indices if type(i) is int) != list(range(n)):  # not True for 1
             raise XbenchError(f"model {self.name}: response indices are not 0..{n - 1}")
         vectors = [None] * n
         for item in data:
-            vectors[item["index"]] = item.get("embedding")
+            vector = item.get("embedding")
+            if not isinstance(vector, list) or not all(type(x) in (int, float) for x in vector):
+                raise XbenchError(f"model {self.name}: embedding {item['index']} of a response is not a list of numbers")
+            vectors[item["index"]] = vector
         try:
             array = np.asarray(vectors, dtype=np.float32)
-        except (TypeError, ValueError):
-            raise XbenchError(f"model {self.name}: embeddings of differing dimension or not numbers") from None
+        except (TypeError, ValueError, OverflowError):  # ragged, or an integer beyond any float
+            raise XbenchError(f"model {self.name}: embeddings of differing dimension or out of range") from None
         usage = payload.get("usage")
         if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
             with self._lock:
