@@ -129,14 +129,14 @@ _evaluation_options = _options(
     click.option("--candidate-text", type=click.Choice(["sentence", "sentence+context"]), default=None, help="Candidate text (default: the task's, 'sentence')."),
     click.option("--query-prompt", default="", help='Text put before every query, e.g. "query: ".'),
     click.option("--passage-prompt", default="", help='Text put before every candidate, e.g. "passage: ".'),
-    click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Encoder batch size."),
-    click.option("--max-length", type=click.IntRange(min=1), default=None, help="Truncate inputs to this many tokens."),
+    click.option("--batch-size", type=click.IntRange(min=1, max=1 << 16), default=32, show_default=True, help="Encoder batch size."),
+    click.option("--max-length", type=click.IntRange(min=1, max=1 << 20), default=None, help="Truncate inputs to this many tokens."),
     click.option("--normalize/--no-normalize", default=None, help="Cosine (normalise) or raw dot product. Default: what the model declares, else cosine."),
     click.option("--pooling", type=click.Choice(["mean", "cls"]), default=None, help="Pooling of a plain transformers checkpoint (default mean)."),
     click.option("--device", default=None, help="Encoder device, e.g. cpu or cuda:0. Default: automatic."),
     click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible embedding API (--model openai:NAME); else $OPENAI_BASE_URL."),
     click.option("--allow-modified-data", is_flag=True, help="Evaluate data whose checksums differ; the result is marked unofficial."),
-    click.option("--memory-budget", type=click.IntRange(min=16), default=256, show_default=True, help="MiB for one block of query x candidate scores."),
+    click.option("--memory-budget", type=click.IntRange(min=16, max=1 << 30), default=256, show_default=True, help="MiB for one block of query x candidate scores."),
     click.option("--quiet", "-q", is_flag=True, help="No progress bars, no tables."),
 )
 

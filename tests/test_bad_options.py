@@ -389,3 +389,15 @@ def test_hostile_server_is_one_error_naming_the_model(monkeypatch, mode, needle)
     finally:
         server.close()
     assert "openai:m" in str(caught.value) and "LOCATIONSECRET" not in str(caught.value)
+
+
+def test_sys_exit_with_the_texts_is_a_short_line(tmp_path, synthetic):
+    """`--model sys:exit` calls sys.exit(texts): the error names the model without printing every text."""
+    line = one_line_error(invoke(*run_args(tmp_path, synthetic, model="sys:exit")), 1, "model sys:exit", "sys.exit(")
+    assert len(line) < 400 and line.endswith("...)")
+
+
+@pytest.mark.parametrize("option, value", [("--batch-size", "1000000000000"), ("--max-length", "100000000000000000000"),
+                                           ("--memory-budget", "10000000000000")])
+def test_absurd_sizes_are_bad_usage(tmp_path, synthetic, option, value):
+    one_line_error(invoke(*run_args(tmp_path, synthetic), option, value), 2, option)

@@ -36,13 +36,13 @@ def user_code(what: str, passthrough: tuple[type[BaseException], ...] = ()) -> I
         raise XbenchError(f"{what} ({_reason(exc)})") from None
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, SystemExit):
-        return f"it called sys.exit({exc.code!r})"
+def _reason(exc: BaseException, limit: int = 300) -> str:
+    """What went wrong, at most ``limit`` characters (``sys.exit(texts)`` would print every text)."""
     try:
-        return f"{type(exc).__name__}: {exc}"
-    except Exception:  # an exception whose __str__ fails
-        return type(exc).__name__
+        text = f"it called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
+    except Exception:  # an exception whose __str__ or __repr__ fails
+        text = type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def import_attr(spec: str) -> Any:
