@@ -152,7 +152,7 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
     from .encoders import EncoderOptions, load_encoder
     from .encoders.openai_http import parse_endpoint
     from .fsutil import safe_name
-    from .results import write_result
+    from .results import PER_QUERY_SUFFIX, write_result
     from .runner import RunConfig, evaluate_task
     from .taskdef import available_tasks, get_task
     from .views import matrix_table
@@ -175,6 +175,9 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
                        quiet=p["quiet"], sample=sample, seed=seed)
     out_dir = output or Path("results") / safe_name(model)
     _check_writable(out_dir, "--output" if output else "the default --output")
+    for name in (f"{d.name}{suffix}" for d in definitions for suffix in (".json", PER_QUERY_SUFFIX)):
+        if (out_dir / name).is_dir():
+            raise UsageError(f"--output {out_dir}: {name} there is a folder; the result file cannot replace it")
     encoder = load_encoder(model, options)
     if not callable(getattr(encoder, "scorer", None)):  # lexical models keep no embeddings
         source = "--cache-dir" if p["cache_dir"] else f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the embedding cache (set --cache-dir)"

@@ -190,6 +190,8 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
 
 def load_definition_file(path: Path) -> TaskDefinition:
     try:
+        if Path(path).exists() and not Path(path).is_file():  # a folder, a FIFO (would block), a device
+            raise XbenchError(f"{path}: not a regular file, cannot be a task definition")
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
     except OSError as exc:

@@ -214,6 +214,10 @@ def corpus(tmp_path_factory, synthetic) -> Corpus:
         c[name] = str(path)
     (base / "dir.toml").mkdir()
     c["toml_dir"] = str(base / "dir.toml")
+    os.mkfifo(base / "fifo.toml")  # opening it would block forever
+    c["toml_fifo"] = str(base / "fifo.toml")
+    (base / "blocked" / "synth.json").mkdir(parents=True)
+    c["blocked"] = str(base / "blocked")
     for name, content in {"garbage": b"{[", "binary": b"\xff\xfe\x00\x01junk", "truncated": None, "empty": b"", "wrongtypes": b'{"data": "x"}'}.items():
         root = base / f"data-{name}"
         shutil.copytree(synthetic.root / "synth", root / "synth")
@@ -280,6 +284,11 @@ CASES = [
     ("run-task-files-list", ["run", "--model", "ngram-hash", "--task", "{toml_files_list}", "-q"]),
     ("run-task-unknown-format", ["run", "--model", "ngram-hash", "--task", "{toml_format}", "--data-dir", "{data}", "-q",
                                  "--output", "{base}/out", "--cache-dir", "{cache}"]),
+    ("run-task-fifo", ["run", "--model", "ngram-hash", "--task", "{toml_fifo}", "-q"]),
+    ("run-output-holds-a-folder", ["run", "--model", "ngram-hash", "--task", "{task}", "--data-dir", "{data}", "--cache-dir", "{cache}",
+                                   "--output", "{blocked}", "-q"]),
+    ("run-batch-huge", [*NGRAM, "--batch-size", "1000000000000"]),
+    ("run-model-sys-exit", [*RUN, "--model", "sys:exit"]),
     ("run-task-nul", ["run", "--model", "ngram-hash", "--task", "x\x00.toml", "-q"]),
     ("run-data-dir-missing", [*NGRAM[:3], "--data-dir", "{missing}", "--output", "{base}/out", "-q"]),
     ("run-data-dir-is-file", ["run", "--model", "ngram-hash", "--task", "{task}", "--data-dir", "{file}", "-q"]),
