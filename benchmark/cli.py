@@ -158,6 +158,8 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
     from .views import matrix_table
 
     _check_text(model=model, **p)
+    if not model.strip():
+        raise UsageError("--model: empty model name")
     definitions = [get_task(t) for t in p["tasks"]] if p["tasks"] else list(available_tasks().values())
     if p["langs"]:
         known = {lang for d in definitions for lang in d.languages}

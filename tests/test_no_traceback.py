@@ -156,7 +156,7 @@ def corpus(tmp_path_factory, synthetic) -> Corpus:
         folder = base / f"dir-{name}"
         folder.mkdir()
         (folder / "synth.json").write_bytes(content)
-        c[name.replace(".json", "")] = str(base / name)
+        c[f"junk_{name.replace('.json', '')}"] = str(base / name)
         c[f"dir_{name.replace('.json', '')}"] = str(folder)
 
     for name, mutate in {**RESULT_VARIANTS, **PER_QUERY_VARIANTS}.items():
@@ -290,7 +290,7 @@ CASES = [
     ("run-batch-huge", [*NGRAM, "--batch-size", "1000000000000"]),
     ("run-model-sys-exit", [*RUN, "--model", "sys:exit"]),
     ("run-task-nul", ["run", "--model", "ngram-hash", "--task", "x\x00.toml", "-q"]),
-    ("run-data-dir-missing", [*NGRAM[:3], "--data-dir", "{missing}", "--output", "{base}/out", "-q"]),
+    ("run-data-dir-missing", ["run", "--model", "ngram-hash", "--task", "{task}", "--data-dir", "{missing}", "--output", "{base}/out", "-q"]),
     ("run-data-dir-is-file", ["run", "--model", "ngram-hash", "--task", "{task}", "--data-dir", "{file}", "-q"]),
     ("run-data-dir-empty", ["run", "--model", "ngram-hash", "--task", "{task}", "--data-dir", "{empty}", "-q"]),
     ("run-data-garbage", _data_run("garbage")),
@@ -335,7 +335,7 @@ CASES = [
     ("compare-test-bogus", ["compare", "{good}", "{good}", "--test", "wilcoxon"]),
     ("compare-no-common-task", ["compare", "{good}", "{other_task}"]),
     ("compare-task-filter-empty", ["compare", "{good}", "{good}", "--task", "nonesuch"]),
-    *[(f"compare-junk-{name[:-5]}", ["compare", "{good_json}", f"{{{name[:-5]}}}"]) for name in JUNK],
+    *[(f"compare-junk-{name[:-5]}", ["compare", "{good_json}", f"{{junk_{name[:-5]}}}"]) for name in JUNK],
     *[(f"compare-dir-junk-{name[:-5]}", ["compare", "{good}", f"{{dir_{name[:-5]}}}"]) for name in JUNK],
     *[(f"compare-{name}", ["compare", "{good}", f"{{{name.replace('-', '_')}}}"]) for name in [*RESULT_VARIANTS, *PER_QUERY_VARIANTS]],
     ("compare-pq-file-missing", ["compare", "{good}", "{pq_file_missing}"]),
@@ -371,6 +371,8 @@ _SCHEMA_CASES = [
 OTHER_BRANCH = {
     **{f"{cmd}-{name}": SCHEMA for cmd in ("compare", "check") for name in _SCHEMA_CASES if name != "dir-junk-deep" or cmd == "compare"},
     "check-baseline-nan-ap": SCHEMA,
+    "submit-model-string": SCHEMA,
+    "submit-parameters-string": BOARD,
     "leaderboard-model-string": BOARD,
 }
 
@@ -395,8 +397,10 @@ def assert_one_line_failure(exit_code: int, stdout: str, stderr: str, exception:
 
 
 @pytest.mark.parametrize("case_id, template", [pytest.param(i, t, id=i, marks=OTHER_BRANCH.get(i, ())) for i, t in CASES])
-def test_malformed_input_gives_one_line(corpus, fast_http, case_id, template):
-    result = CliRunner().invoke(main, corpus.args(template))
+def test_malformed_input_gives_one_line(corpus, fast_http, tmp_path, case_id, template):
+    board = f"{corpus['base']}/board"  # each case submits to a board of its own
+    args = [str(tmp_path / "board") if arg == board else arg for arg in corpus.args(template)]
+    result = CliRunner().invoke(main, args)
     assert_one_line_failure(result.exit_code, result.stdout, result.stderr, result.exception)
 
 
@@ -414,7 +418,7 @@ def test_help_of_every_command(command):
 
 SUBPROCESS_CASES = [
     ["run", "--model", "ngram-hash", "--api-base", "not a url", "-q"],
-    ["compare", "{binary}", "{garbage}"],
+    ["compare", "{junk_binary}", "{junk_garbage}"],
     ["run", "--model", "ngram-hash", "--task", "{toml_types}", "-q"],
     ["run", "--model", "no_such_module_zz:encode", "--task", "{task}", "--data-dir", "{data}", "-q", "--output", "{base}/sp"],
 ]
