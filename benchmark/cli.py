@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -72,7 +73,7 @@ class _Group(click.Group):
             _fail(f"internal error: {type(exc).__name__}: {exc} (XBENCH_DEBUG=1 shows the traceback; please report it)", 1)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     """Print ``message`` as one ``xbench: error:`` line, scrubbed of secrets, and exit with ``code``."""
     from .encoders.openai_http import redact
 
