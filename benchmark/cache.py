@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from .errors import XbenchError
 from .fsutil import atomic_write_bytes
 
 CACHE_ENV = "XBENCH_CACHE"
@@ -33,10 +34,14 @@ def default_cache_dir() -> Path:
 
 
 def text_keys(texts: list[str]) -> np.ndarray:
-    """(n, 32) uint8 SHA-256 of each text: the content address."""
+    """(n, 32) uint8 SHA-256 of each text: the content address.
+
+    JSON may carry lone surrogates ("\\ud800"), which strict UTF-8 refuses; "surrogatepass" gives
+    them bytes of their own and leaves every valid text's key as it was.
+    """
     out = np.empty((len(texts), 32), dtype=np.uint8)
     for i, text in enumerate(texts):
-        out[i] = np.frombuffer(hashlib.sha256(text.encode("utf-8")).digest(), dtype=np.uint8)
+        out[i] = np.frombuffer(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), dtype=np.uint8)
     return out
 
 
@@ -59,7 +64,7 @@ class EmbeddingCache:
 
     @staticmethod
     def namespace(fingerprint: str, role: str, prompt: str) -> str:
-        return hashlib.sha256(f"{fingerprint}\0{role}\0{prompt}".encode()).hexdigest()[:32]
+        return hashlib.sha256(f"{fingerprint}\0{role}\0{prompt}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     def _dir(self, namespace: str) -> Path:
         return self.root / namespace
@@ -113,5 +118,8 @@ class EmbeddingCache:
         buffer = io.BytesIO()
         np.savez(buffer, keys=keys, vectors=vectors, checksum=_checksum(keys, vectors))
         path = self._dir(namespace) / f"{uuid.uuid4().hex}.npz"
-        atomic_write_bytes(path, buffer.getvalue())
+        try:
+            atomic_write_bytes(path, buffer.getvalue())
+        except OSError as exc:  # full disk, read-only or vanished folder: say where, not a traceback
+            raise XbenchError(f"embedding cache {self.root}: cannot write ({exc.strerror or exc})") from None
         return path

@@ -1,8 +1,12 @@
 """The ``xbench`` command line: thin click wrappers over the library.
 
 Exit codes: 0 done, 1 failed (bad data, failing model, a result that cannot be written), 2 bad
-usage (unknown task, language or option). Failures print one line on stderr, never a traceback;
-``XBENCH_DEBUG=1`` re-raises for developers.
+usage (unknown task, language or option, an --api-base that is not an http(s) URL, an --output or
+--cache-dir that cannot be written: checked before any model is loaded or text encoded). Failures
+print one line on stderr, never a traceback, and never a secret (the API key and URL credentials
+are scrubbed from every message); ``XBENCH_DEBUG=1`` re-raises for developers. Anything
+unexpected is reported as one "internal error" line, exit 1: the last line of defence, not the
+way any error a user can cause is meant to be reported.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import __version__
-from .errors import XbenchError
+from .errors import UsageError, XbenchError
 
 EXAMPLES_RUN = """
 \b
@@ -30,17 +35,50 @@ Examples:
 
 
 class _Group(click.Group):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Click's own usage errors (unknown option, bad value, missing argument) as one line, exit 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _fail(f"{exc.format_message()}{hint}", exc.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except XbenchError as exc:
             if os.environ.get("XBENCH_DEBUG"):
                 raise
-            click.echo(f"xbench: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             click.echo("xbench: interrupted; finished result files and cached embeddings are intact", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `xbench leaderboard --format csv | head`: the reader left, nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
+        except Exception as exc:  # the last line of defence: a bug, or a failure nobody turned into an XbenchError
+            if os.environ.get("XBENCH_DEBUG"):
+                raise
+            if isinstance(exc, OSError) and exc.filename:  # a file that cannot be read or written: say which and why
+                _fail(f"{exc.filename}: {exc.strerror or exc}", 1)
+            _fail(f"internal error: {type(exc).__name__}: {exc} (XBENCH_DEBUG=1 shows the traceback; please report it)", 1)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    """Print ``message`` as one ``xbench: error:`` line, scrubbed of secrets, and exit with ``code``."""
+    from .encoders.openai_http import redact
+
+    click.echo(f"xbench: error: {redact(message)}", err=True)
+    sys.exit(code)
 
 
 EXAMPLES_MAIN = """
@@ -67,6 +105,8 @@ def main() -> None:
 
 def _split_langs(_ctx, _param, value: tuple[str, ...]) -> tuple[str, ...] | None:
     langs = tuple(x.strip() for v in value for x in v.split(",") if x.strip())
+    if value and not langs:  # `--langs ""` or `--langs ,` is a mistake, not "every language"
+        raise click.BadParameter("no language code given", param_hint="--langs")
     return langs or None
 
 
@@ -90,27 +130,37 @@ _evaluation_options = _options(
     click.option("--candidate-text", type=click.Choice(["sentence", "sentence+context"]), default=None, help="Candidate text (default: the task's, 'sentence')."),
     click.option("--query-prompt", default="", help='Text put before every query, e.g. "query: ".'),
     click.option("--passage-prompt", default="", help='Text put before every candidate, e.g. "passage: ".'),
-    click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Encoder batch size."),
-    click.option("--max-length", type=click.IntRange(min=1), default=None, help="Truncate inputs to this many tokens."),
+    click.option("--batch-size", type=click.IntRange(min=1, max=1 << 16), default=32, show_default=True, help="Encoder batch size."),
+    click.option("--max-length", type=click.IntRange(min=1, max=1 << 20), default=None, help="Truncate inputs to this many tokens."),
     click.option("--normalize/--no-normalize", default=None, help="Cosine (normalise) or raw dot product. Default: what the model declares, else cosine."),
     click.option("--pooling", type=click.Choice(["mean", "cls"]), default=None, help="Pooling of a plain transformers checkpoint (default mean)."),
     click.option("--device", default=None, help="Encoder device, e.g. cpu or cuda:0. Default: automatic."),
     click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible embedding API (--model openai:NAME); else $OPENAI_BASE_URL."),
     click.option("--allow-modified-data", is_flag=True, help="Evaluate data whose checksums differ; the result is marked unofficial."),
-    click.option("--memory-budget", type=click.IntRange(min=16), default=256, show_default=True, help="MiB for one block of query x candidate scores."),
+    click.option("--memory-budget", type=click.IntRange(min=16, max=1 << 30), default=256, show_default=True, help="MiB for one block of query x candidate scores."),
     click.option("--quiet", "-q", is_flag=True, help="No progress bars, no tables."),
 )
 
 
 def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = None, seed: int = 0) -> list[tuple[dict, Path]]:
-    """Run ``model`` on the chosen tasks and write each result; returns (result, path) pairs."""
+    """Run ``model`` on the chosen tasks and write each result; returns (result, path) pairs.
+
+    Every option is checked before the model is loaded and before any text is encoded, so a typo
+    costs nothing: the task definitions, the languages, --api-base, and that --output and the
+    embedding cache can be written.
+    """
+    from .cache import CACHE_ENV, EmbeddingCache
     from .encoders import EncoderOptions, load_encoder
+    from .encoders.openai_http import parse_endpoint
     from .fsutil import safe_name
-    from .results import write_result
+    from .results import PER_QUERY_SUFFIX, write_result
     from .runner import RunConfig, evaluate_task
     from .taskdef import available_tasks, get_task
     from .views import matrix_table
 
+    _check_text(model=model, **p)
+    if not model.strip():
+        raise UsageError("--model: empty model name")
     definitions = [get_task(t) for t in p["tasks"]] if p["tasks"] else list(available_tasks().values())
     if p["langs"]:
         known = {lang for d in definitions for lang in d.languages}
@@ -118,14 +168,23 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
         if unknown:
             raise click.BadParameter(f"unknown language {unknown[0]!r} (known: {', '.join(sorted(known))})", param_hint="--langs")
         definitions = [d for d in definitions if set(d.languages) & set(p["langs"])]
+    if p["api_base"] is not None:
+        parse_endpoint(p["api_base"], "--api-base")
     options = EncoderOptions(query_prompt=p["query_prompt"], passage_prompt=p["passage_prompt"], batch_size=p["batch_size"],
                              max_length=p["max_length"], normalize=p["normalize"], device=p["device"], pooling=p["pooling"],
                              api_base=p["api_base"])
     config = RunConfig(langs=p["langs"], data_dir=p["data_dir"], cache_dir=p["cache_dir"], candidate_text=p["candidate_text"],
                        allow_modified_data=p["allow_modified_data"], memory_budget=p["memory_budget"] * 1024 * 1024,
                        quiet=p["quiet"], sample=sample, seed=seed)
-    encoder = load_encoder(model, options)
     out_dir = output or Path("results") / safe_name(model)
+    _check_writable(out_dir, "--output" if output else "the default --output")
+    for name in (f"{d.name}{suffix}" for d in definitions for suffix in (".json", PER_QUERY_SUFFIX)):
+        if (out_dir / name).is_dir():
+            raise UsageError(f"--output {out_dir}: {name} there is a folder; the result file cannot replace it")
+    encoder = load_encoder(model, options)
+    if not callable(getattr(encoder, "scorer", None)):  # lexical models keep no embeddings
+        source = "--cache-dir" if p["cache_dir"] else f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the embedding cache (set --cache-dir)"
+        _check_writable(EmbeddingCache(p["cache_dir"]).root, source)
     command = _reproduce(click.get_current_context())
     written = []
     for definition in definitions:
@@ -133,7 +192,10 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
             click.echo(f"== {definition.name}: {model}", err=True)
         result, per_query = evaluate_task(definition, encoder, options, config)
         result["command"] = command
-        path = write_result(out_dir, result, per_query)
+        try:
+            path = write_result(out_dir, result, per_query)
+        except OSError as exc:
+            raise XbenchError(f"--output {out_dir}: cannot write the result ({exc.strerror or exc})") from None
         written.append((result, path))
         if not p["quiet"] and not p.get("as_json"):
             click.echo(f"\n{definition.name}: query language x corpus language mAP\n{matrix_table(result)}\n")
@@ -144,6 +206,37 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
                            f"{usage['api_tokens']} tokens reported by the server", err=True)
             click.echo(f"wrote {path}", err=True)
     return written
+
+
+def _check_text(**values) -> None:
+    """Refuse option values that are not text: bytes that are not UTF-8 in argv arrive as lone surrogates."""
+    for name, value in values.items():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise UsageError(f"--{name.replace('_', '-')}: not valid UTF-8 text") from None
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    """Refuse (exit 2, naming ``option``) a folder that cannot be created or written; creates nothing.
+
+    Walks up to the nearest existing ancestor: it must be a folder in which a file can be made.
+    """
+    import tempfile
+
+    try:
+        probe = Path(folder)
+        while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            where = "" if probe == Path(folder) else f" ({probe} is not a folder)"
+            raise UsageError(f"{option} {folder}: not a folder{where}")
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {folder}: cannot write there ({exc.strerror or exc})") from None
 
 
 @main.command(epilog=EXAMPLES_RUN)
@@ -168,7 +261,10 @@ _NUMERIC_OPTIONS = ("model", "tasks", "langs", "candidate_text", "query_prompt",
 
 
 def _reproduce(ctx: click.Context) -> str:
+    """The ``xbench run`` line that reproduces the numbers: options that change them, credentials removed."""
     import shlex
+
+    from .encoders.openai_http import public_url
 
     words = ["xbench", "run"]
     for param in ctx.command.params:
@@ -185,6 +281,8 @@ def _reproduce(ctx: click.Context) -> str:
                 words += [flag, item]
         elif isinstance(value, bool):
             words.append(flag if value or not param.secondary_opts else param.secondary_opts[0])
+        elif param.name == "api_base":  # never a password or key from the URL: this line goes on the board
+            words += [flag, public_url(str(value))]
         else:
             words += [flag, str(value)]
     return shlex.join(words)

