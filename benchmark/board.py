@@ -6,33 +6,51 @@ Layout of a board folder::
     history/<model>__<revision>/<n>/   earlier submissions replaced with --replace (never deleted)
     README.md, index.html              views, rebuilt from submissions/ alone (benchmark.board_views)
 
-A submission is validated in full before anything is written, assembled in a hidden folder inside
-``submissions/`` and renamed into place, so a refused or interrupted submit leaves the board as it
-was.
+``submit`` is a transaction. The result files are copied to a private temporary folder and it is
+that copy which is checked (field types the views rely on, then full validation) and rendered,
+together with the submissions already on the board, into the new views. Only then, with the board
+locked, is the copy renamed into ``submissions/`` and the views renamed over the old ones; when a
+step of that swap fails the earlier steps are undone. A refused or failed submit therefore leaves
+the board byte for byte as it was, and every board it leaves renders.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import shutil
+import stat
+import tempfile
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator, NoReturn
 
 import numpy as np
 import pandas as pd
 
 from .errors import XbenchError
-from .fsutil import atomic_write_text, safe_name
+from .fsutil import atomic_write_text, prepared_writes, safe_name
 from .results import PER_QUERY_SUFFIX, read_per_query, read_result
 from .significance import KEY, p_value, paired_scores
 from .validate import validate_result
 
 BOARD_TASKS = ("xquad-r", "mlqa-r")
 TIE_ALPHA = 0.05
+MAX_TEXT = 200  # longest model name, revision, version or date a board row shows
+MAX_COMMAND = 2000  # longest reproduce command
+SCORE_NAMES = ("mono", "cross", "multi", "rank_distance")
+
+Views = Callable[[list["Entry"]], dict[str, str]]  # ranked entries -> {file name in the board: text}
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no advisory locks, concurrent submits there are the user's to avoid
+    fcntl = None  # type: ignore[assignment]
 
 
 def revision_of(model: dict[str, Any]) -> str:
@@ -66,6 +84,158 @@ class Entry:
         return pd.concat(frames, ignore_index=True)
 
 
+# ---- the fields the views rely on: refused by name, never rendered wrong ----------------------
+
+IDENTITY = ("name", "revision", "weights_sha256", "fingerprint", "parameters")  # equal in every task (dimension is not: BM25's vocabulary)
+
+
+def _fail(path: Path, name: str, problem: str) -> NoReturn:
+    raise XbenchError(f"{path}: {name} {problem}")
+
+
+def _shown(value: Any) -> str:
+    """An offending value, short and on one line, for an error message."""
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_text(path: Path, name: str, value: Any, limit: int = MAX_TEXT, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value.strip():
+        _fail(path, name, f"must be a non-empty string, not {_shown(value)}")
+    if len(value) > limit:
+        _fail(path, name, f"is {len(value)} characters long (at most {limit})")
+
+
+def check_board_fields(result: dict[str, Any], path: Path, task: str) -> None:
+    """Refuse, naming the field, anything of the wrong type that the board's views show or compute with.
+
+    Full validation (benchmark.validate) recomputes the numbers; this guards what it does not
+    need but the views do, so that no accepted submission can break a later rebuild.
+    """
+    if result.get("task") != task:
+        _fail(path, "task", f"is {_shown(result.get('task'))}, expected {task!r}")
+    model = result.get("model")
+    if not isinstance(model, dict):
+        _fail(path, "model", f"must be an object, not {_shown(model)}")
+    _check_text(path, "model.name", model.get("name"))
+    for name in ("revision", "weights_sha256", "fingerprint"):
+        _check_text(path, f"model.{name}", model.get(name), optional=True)
+    if not _is_int(model.get("dimension")) or model["dimension"] <= 0:
+        _fail(path, "model.dimension", f"must be a positive integer, not {_shown(model.get('dimension'))}")
+    parameters = model.get("parameters")
+    if parameters is not None and (not _is_int(parameters) or parameters < 0):
+        _fail(path, "model.parameters", f"must be a non-negative integer or absent, not {_shown(parameters)}")
+    _check_text(path, "xbench_version", result.get("xbench_version"))
+    _check_text(path, "command", result.get("command"), MAX_COMMAND, optional=True)
+    scores = result.get("scores")
+    for name in SCORE_NAMES:
+        value = scores.get(name) if isinstance(scores, dict) else None
+        if not _is_number(value):
+            _fail(path, f"scores.{name}", f"must be a finite number, not {_shown(value)}")
+    languages = result.get("languages")
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        _fail(path, "languages", f"must be a list of language codes, not {_shown(languages)}")
+    settings = result.get("settings")
+    if not isinstance(settings, list):
+        _fail(path, "settings", f"must be a list, not {_shown(settings)}")
+    for i, s in enumerate(settings):
+        if not isinstance(s, dict) or not all(isinstance(s.get(k), str) for k in ("kind", "query_lang", "corpus_lang")) or not _is_number(s.get("map")):
+            _fail(path, f"settings[{i}]", "must hold kind, query_lang and corpus_lang strings and a finite map")
+    per_query, expected = result.get("per_query"), f"{task}{PER_QUERY_SUFFIX}"
+    if not isinstance(per_query, dict) or per_query.get("file") != expected or not isinstance(per_query.get("sha256"), str):
+        _fail(path, "per_query", f"must name the file {expected!r} beside it and its sha256, not {_shown(per_query)}")
+
+
+def _check_same_model(results: dict[str, dict[str, Any]], where: Path) -> None:
+    first, *others = ({k: r["model"].get(k) for k in IDENTITY} for r in results.values())
+    for other in others:
+        differing = [k for k in IDENTITY if other[k] != first[k]]
+        if differing:
+            raise XbenchError(f"{where}: the task results come from different models (model.{differing[0]} differs)")
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise XbenchError(f"{path}: cannot read ({exc.strerror})") from None
+    except ValueError as exc:
+        raise XbenchError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        _fail(path, "contents", f"must be an object, not {_shown(meta)}")
+    for name in ("submitted", "xbench_version"):
+        _check_text(path, name, meta.get(name))
+    _check_text(path, "command", meta.get("command"), MAX_COMMAND, optional=True)
+    return meta
+
+
+def _read_frame(path: Path, result: dict[str, Any]) -> pd.DataFrame:
+    """The per-query table of ``path``, with the columns and values the tie tests pair on."""
+    table = path.parent / result["per_query"]["file"]
+    try:
+        frame = read_per_query(path, result)
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
+        raise XbenchError(f"{table}: not a readable per-query table ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    missing = [c for c in (*KEY, "ap") if c not in frame]
+    if missing:
+        _fail(table, "column", f"{missing[0]!r} is missing")
+    ap = pd.to_numeric(frame.ap, errors="coerce")
+    if not ap.between(0.0, 1.0).all():
+        _fail(table, "ap", "holds a value that is not a number in [0, 1]")
+    if frame.duplicated(KEY).any():
+        _fail(table, "query_id", "repeats a (kind, query_lang, corpus_lang, query_id)")
+    return frame
+
+
+def load_entry(folder: Path, key: str | None = None, with_per_query: bool = True) -> Entry:
+    """One submission folder as a board entry; refuses, naming the file and field, what the views cannot show."""
+    folder = Path(folder)
+    meta = _read_meta(folder / "submission.json")
+    results, frames = {}, {}
+    for task in BOARD_TASKS:
+        path = folder / f"{task}.json"
+        results[task] = read_result(path)
+        check_board_fields(results[task], path, task)
+        if with_per_query:
+            frames[task] = _read_frame(path, results[task])
+    _check_same_model(results, folder)
+    return Entry(key or folder.name, meta, results, frames)
+
+
+def rank(entries: list[Entry]) -> list[Entry]:
+    """Best overall first; the key breaks ties so the order never depends on the file system."""
+    return sorted(entries, key=lambda e: (-e.overall, e.key))
+
+
+def load_entries(board: Path, with_per_query: bool = True, exclude: str | None = None) -> list[Entry]:
+    """Every current submission (but ``exclude``, a key about to be replaced), best overall first."""
+    root = Path(board) / "submissions"
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != exclude) if root.is_dir() else []
+    return rank([load_entry(folder, with_per_query=with_per_query) for folder in folders])
+
+
+def tie_p_values(entries: list[Entry]) -> list[float | None]:
+    """For each row, the paired t-test p-value of its per-query AP against the row above."""
+    values: list[float | None] = [None]
+    for above, below in zip(entries, entries[1:]):
+        a, b = paired_scores(above.paired_ap(), below.paired_ap(), key=["task", *KEY])
+        values.append(p_value(a, b, "student"))
+    return values
+
+
+# ---- submit: stage, check, render, swap ---------------------------------------------------------
+
+
 def validate_submission(result_dir: Path, data_dir: Path | None = None) -> tuple[dict[str, dict], dict[str, pd.DataFrame]]:
     results, frames = {}, {}
     for task in BOARD_TASKS:
@@ -79,61 +249,142 @@ def validate_submission(result_dir: Path, data_dir: Path | None = None) -> tuple
     return results, frames
 
 
-def submit(result_dir: Path, board: Path, replace: bool = False, data_dir: Path | None = None) -> Path:
-    """Validate ``result_dir`` and add it to ``board``; returns the submission folder."""
-    results, _ = validate_submission(result_dir, data_dir)
-    model = results[BOARD_TASKS[0]]["model"]
-    key = submission_key(model)
-    submissions = Path(board) / "submissions"
-    target = submissions / key
-    if target.exists() and not replace:
-        raise XbenchError(f"{model['name']} (revision {revision_of(model)[:12]}) is already on the board as {key}; use --replace to supersede it")
-    incoming = submissions / f".incoming-{uuid.uuid4().hex}"
-    incoming.mkdir(parents=True)
+def _copy_regular(src: Path, dst: Path) -> None:
+    """Copy ``src`` if it is a regular file (or a link to one): never a FIFO, device or folder."""
     try:
-        for task in BOARD_TASKS:
-            for name in (f"{task}.json", f"{task}{PER_QUERY_SUFFIX}"):
-                shutil.copyfile(Path(result_dir) / name, incoming / name)
+        fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
+    except FileNotFoundError:
+        raise XbenchError(f"{src.parent}: no {src.name} (a submission is each of {', '.join(BOARD_TASKS)} with its per-query table)") from None
+    except OSError as exc:
+        raise XbenchError(f"{src}: cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise XbenchError(f"{src}: not a regular file")
+    with os.fdopen(fd, "rb") as source:
+        with open(dst, "wb") as out:
+            shutil.copyfileobj(source, out)
+
+
+def stage(result_dir: Path, staged: Path) -> dict[str, dict[str, Any]]:
+    """Copy a submission's files into the new folder ``staged``; check the fields the board relies on."""
+    staged.mkdir()
+    results = {}
+    for task in BOARD_TASKS:
+        for name in (f"{task}.json", f"{task}{PER_QUERY_SUFFIX}"):
+            _copy_regular(Path(result_dir) / name, staged / name)
+        path = staged / f"{task}.json"
+        results[task] = read_result(path)
+        check_board_fields(results[task], path, task)
+    return results
+
+
+@contextlib.contextmanager
+def _named_as(staged: Path, source: Path) -> Iterator[None]:
+    """Errors about the private copy name the submitter's own files instead."""
+    try:
+        yield
+    except XbenchError as exc:
+        raise type(exc)(str(exc).replace(str(staged), str(source))) from None
+
+
+@contextlib.contextmanager
+def locked(board: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the board folder (made if absent): concurrent submits and rebuilds take turns."""
+    try:
+        board.mkdir(parents=True, exist_ok=True)
+        fd = os.open(board, os.O_RDONLY) if fcntl else None
+    except OSError as exc:
+        raise XbenchError(f"{board}: cannot use as a board folder ({exc.strerror})") from None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _check_slot(target: Path, model: dict[str, Any], replace: bool) -> None:
+    """A key already taken is refused without --replace, and always when it holds another model."""
+    if not target.exists():
+        return
+    name, revision = model["name"], revision_of(model)
+    held = _read_meta(target / "submission.json")
+    if (held.get("model"), held.get("revision")) != (name, revision):
+        raise XbenchError(f"{target} holds {held.get('model')!r} (revision {str(held.get('revision'))[:12]}), "
+                          f"not {name!r} (revision {revision[:12]}): two models whose names make the same key")
+    if not replace:
+        raise XbenchError(f"{name} (revision {revision[:12]}) is already on the board as {target.name}; use --replace to supersede it")
+
+
+def _retire(target: Path) -> Path:
+    """Move a replaced submission to the next free ``history/<key>/<n>``."""
+    history = target.parent.parent / "history" / target.name
+    history.mkdir(parents=True, exist_ok=True)
+    slot = history / str(max((int(p.name) for p in history.iterdir() if p.name.isdigit()), default=0) + 1)
+    os.rename(target, slot)
+    return slot
+
+
+def _remove_empty(*folders: Path) -> None:
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _swap_in(board: Path, staged: Path, target: Path, texts: dict[str, str]) -> None:
+    """Rename the staged submission into place and the new views over the old; undo all on failure."""
+    incoming = target.parent / f".incoming-{uuid.uuid4().hex}"
+    try:
+        shutil.copytree(staged, incoming)
+        with prepared_writes({board / name: text.encode("utf-8") for name, text in texts.items()}) as commit:
+            retired = _retire(target) if target.exists() else None
+            try:
+                os.replace(incoming, target)
+                try:
+                    commit()
+                except BaseException:
+                    os.replace(target, incoming)
+                    raise
+            except BaseException:
+                if retired is not None:
+                    os.replace(retired, target)
+                    _remove_empty(retired.parent, retired.parent.parent)
+                raise
+    except OSError as exc:
+        raise XbenchError(f"{board}: cannot write the board ({exc}); it is unchanged") from None
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
+        _remove_empty(target.parent)
+
+
+def submit(result_dir: Path, board: Path, views: Views, replace: bool = False, data_dir: Path | None = None) -> Path:
+    """Validate ``result_dir`` and add it to ``board`` with the views ``views`` renders; returns the submission folder.
+
+    Everything that can fail happens on a private copy before the board is touched (see the module
+    docstring), so a refused or failed submit leaves the board byte for byte as it was.
+    """
+    result_dir, board = Path(result_dir), Path(board)
+    with tempfile.TemporaryDirectory(prefix="xbench-submit-") as tmp:
+        staged = Path(tmp) / "submission"
+        with _named_as(staged, result_dir):
+            results = stage(result_dir, staged)
+            model = results[BOARD_TASKS[0]]["model"]
+            target = board / "submissions" / submission_key(model)
+            validate_submission(staged, data_dir)
+            _check_same_model(results, staged)
         meta = {
-            "key": key,
+            "key": target.name,
             "model": model["name"],
             "revision": revision_of(model),
             "submitted": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
             "xbench_version": results[BOARD_TASKS[0]]["xbench_version"],
             "command": results[BOARD_TASKS[0]].get("command"),
         }
-        atomic_write_text(incoming / "submission.json", json.dumps(meta, indent=2) + "\n")
-        if target.exists():
-            history = Path(board) / "history" / key
-            history.mkdir(parents=True, exist_ok=True)
-            os.replace(target, history / str(len(list(history.iterdir())) + 1))
-        os.replace(incoming, target)
-    finally:
-        if incoming.exists():
-            shutil.rmtree(incoming)
+        atomic_write_text(staged / "submission.json", json.dumps(meta, indent=2) + "\n")
+        with locked(board):
+            _check_slot(target, model, replace)
+            entries = load_entries(board, exclude=target.name) + [load_entry(staged, target.name)]
+            texts = views(rank(entries))
+            _swap_in(board, staged, target, texts)
     return target
-
-
-def load_entries(board: Path, with_per_query: bool = True) -> list[Entry]:
-    """Every current submission, best overall first."""
-    entries = []
-    root = Path(board) / "submissions"
-    for folder in sorted(p for p in root.glob("*") if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []:
-        try:
-            meta = json.loads((folder / "submission.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise XbenchError(f"{folder / 'submission.json'}: unreadable ({exc})") from None
-        results = {task: read_result(folder / f"{task}.json") for task in BOARD_TASKS}
-        frames = {task: read_per_query(folder / f"{task}.json", results[task]) for task in BOARD_TASKS} if with_per_query else {}
-        entries.append(Entry(folder.name, meta, results, frames))
-    entries.sort(key=lambda e: (-e.overall, e.key))
-    return entries
-
-
-def tie_p_values(entries: list[Entry]) -> list[float | None]:
-    """For each row, the paired t-test p-value of its per-query AP against the row above."""
-    values: list[float | None] = [None]
-    for above, below in zip(entries, entries[1:]):
-        a, b = paired_scores(above.paired_ap(), below.paired_ap(), key=["task", *KEY])
-        values.append(p_value(a, b, "student"))
-    return values

