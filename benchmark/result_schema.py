@@ -34,6 +34,16 @@ def _fraction(value: float) -> float:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    """Names end up in one-line messages, file names and views: no newlines or other controls."""
+    if _CONTROL.search(value):
+        raise ValueError(f"{value[:60]!r} contains a control character")
+    return value
+
+
 def _plain_name(value: str) -> str:
     """A task name becomes a file name: no folder parts, nothing that walks out of the folder."""
     if value in (".", "..") or any(c in value for c in "/\\\0"):
@@ -46,6 +56,7 @@ NonNegative = Annotated[float, Field(ge=0)]
 Count = Annotated[int, Field(ge=0)]
 PositiveCount = Annotated[int, Field(ge=1)]
 Text = Annotated[str, Field(min_length=1)]
+Label = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -56,15 +67,15 @@ class _Record(BaseModel):
 
 
 class TaskDefinitionRecord(_Record):
-    name: Text
+    name: Label
     version: str
     format: Text
-    languages: list[Text]
+    languages: list[Label]
     metrics: list[Text]
 
 
 class ModelRecord(_Record):
-    name: Text
+    name: Label
     kind: Optional[str] = None
     fingerprint: Optional[str] = None
     revision: Optional[str] = None
@@ -94,8 +105,8 @@ class SettingRecord(_Record):
     :func:`validate_document`, which knows their names."""
 
     kind: Literal["mono", "cross", "multi"]
-    query_lang: Text
-    corpus_lang: Text
+    query_lang: Label
+    corpus_lang: Label
     map: Fraction
     n_queries: PositiveCount
     rank_distance: Optional[NonNegative] = None
@@ -112,18 +123,18 @@ class PerQueryRecord(_Record):
 class ResultRecord(_Record):
     schema_version: Literal[1]
     xbench_version: str
-    task: Annotated[Text, AfterValidator(_plain_name)]
+    task: Annotated[Label, AfterValidator(_plain_name)]
     task_definition: TaskDefinitionRecord
-    languages: list[Text]
+    languages: Annotated[list[Label], Field(min_length=1)]
     complete: bool
     sample: Optional[SampleRecord] = None
-    candidate_text: Text
+    candidate_text: Label
     counts: dict[str, dict[str, Count]]
     model: ModelRecord
     data: DataRecord
     scores: ScoresRecord
     cutoff_scores: dict[Literal["mono", "cross", "multi"], dict[str, Optional[Fraction]]]
-    settings: list[SettingRecord]
+    settings: Annotated[list[SettingRecord], Field(min_length=1)]
     timings: dict[str, NonNegative]
     encoding: dict[str, Any]
     hardware: dict[str, Any]
@@ -173,8 +184,10 @@ def validate_document(doc: Any, where: str) -> None:
 
 
 def _cross_field_problem(doc: dict[str, Any]) -> str | None:
-    """What the field types cannot say: the per-query file name and row count, cutoff metrics,
-    rank distance exactly on the multilingual settings, no setting twice."""
+    """What the field types cannot say: the per-query file name, cutoff metrics, rank distance
+    exactly on the multilingual settings, no setting twice. (``per_query.rows`` is matched with
+    the settings' n_queries when the table is read, after ``xbench submit`` has named any missing
+    or extra setting.)"""
     expected = f"{doc['task']}{PER_QUERY_SUFFIX}"
     if doc["per_query"]["file"] != expected:
         return f"field per_query.file: {doc['per_query']['file']!r}, must be {expected!r} (the per-query table beside the JSON)"
@@ -191,9 +204,6 @@ def _cross_field_problem(doc: dict[str, Any]) -> str | None:
             value = s.get(name)
             if type(value) not in (int, float) or not math.isfinite(value) or not 0.0 <= value <= 1.0:
                 return f"field settings[{i}].{name}: {value!r} out of range [0, 1]" if type(value) in (int, float) else f"field settings[{i}].{name}: a number in [0, 1] is required (got {value!r})"
-    total = sum(s["n_queries"] for s in settings)
-    if doc["per_query"]["rows"] != total:
-        return f"field per_query.rows: {doc['per_query']['rows']}, but the settings' n_queries sum to {total}"
     return None
 
 
@@ -204,6 +214,19 @@ _COUNT = re.compile(r"[1-9][0-9]{0,8}")
 
 def per_query_columns(doc: dict[str, Any]) -> tuple[str, ...]:
     return (*PER_QUERY_BASE_COLUMNS, *cutoff_metrics(doc))
+
+
+def metric_columns(doc: dict[str, Any]) -> tuple[str, ...]:
+    """The per-query columns that hold a value in [0, 1] on every row."""
+    return ("ap", *cutoff_metrics(doc))
+
+
+def expected_rows(doc: dict[str, Any], where: str) -> int:
+    """The rows the per-query table must hold: per_query.rows, which must be the settings' sum."""
+    total = sum(s["n_queries"] for s in doc["settings"])
+    if doc["per_query"]["rows"] != total:
+        raise XbenchError(f"{where}: field per_query.rows: {doc['per_query']['rows']}, but the settings' n_queries sum to {total}")
+    return total
 
 
 def check_header(columns: list[str], doc: dict[str, Any], where: str) -> None:
@@ -221,25 +244,27 @@ def check_header(columns: list[str], doc: dict[str, Any], where: str) -> None:
 
 
 def typed_per_query(raw: pd.DataFrame, doc: dict[str, Any], where: str) -> pd.DataFrame:
-    """The per-query table (every cell read as text) checked cell by cell against the result
+    """The per-query table (every cell read as text, or the metric columns as float64) checked cell by cell against the result
     ``doc``; returns it typed: keys as text, ``n_relevant`` int64, metrics float64, and
     ``rank_distance`` NaN on the rows that have none (mono and cross)."""
     check_header(list(raw.columns), doc, where)
-    raw = raw.fillna("")  # a short row leaves NaN in its missing cells: treat them as empty
+    text = [c for c in raw.columns if raw[c].dtype != np.float64]
+    raw = raw.fillna(dict.fromkeys(text, ""))  # a short row leaves NaN in its missing cells: treat them as empty
     if len(raw) != doc["per_query"]["rows"]:
         raise XbenchError(f"{where}: {len(raw)} rows, but per_query.rows is {doc['per_query']['rows']}")
 
     def refuse(column: str, bad: np.ndarray, why: str) -> None:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise XbenchError(f"{where}: line {i + 2}, column {column}: {raw[column].iloc[i][:60]!r} {why}")
+            raise XbenchError(f"{where}: line {i + 2}, column {column}: {str(raw[column].iloc[i])[:60]!r} {why}")
 
     refuse("kind", ~raw.kind.isin(SETTING_KINDS).to_numpy(), f"is not one of {', '.join(SETTING_KINDS)}")
     for column in PER_QUERY_KEY_COLUMNS[1:]:
         refuse(column, (raw[column] == "").to_numpy(), "is empty")
+        refuse(column, raw[column].str.contains(_CONTROL).to_numpy(dtype=bool), "contains a control character")
     frame = raw[list(PER_QUERY_KEY_COLUMNS)].copy()
     multi = (raw.kind == "multi").to_numpy()
-    for column in ("ap", *cutoff_metrics(doc)):
+    for column in metric_columns(doc):
         values = _numbers(raw[column])
         refuse(column, ~np.isfinite(values), "is not a finite number")
         refuse(column, (values < 0) | (values > 1), "is out of range [0, 1]")
@@ -255,7 +280,10 @@ def typed_per_query(raw: pd.DataFrame, doc: dict[str, Any], where: str) -> pd.Da
 
 
 def _numbers(column: pd.Series) -> np.ndarray:
-    """Text cells as float64; anything that is not a number (empty, words) becomes NaN."""
+    """Text cells as float64; anything that is not a number (empty, words) becomes NaN. A column
+    the CSV parser already read as numbers is taken as it is."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
     return pd.to_numeric(column.where(column != "", None), errors="coerce").to_numpy(dtype=np.float64)
 
 

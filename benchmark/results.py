@@ -27,15 +27,16 @@ from . import RESULT_SCHEMA_VERSION, __version__
 from .errors import XbenchError
 from .fsutil import atomic_write_bytes, atomic_write_text
 from .metrics.aggregate import headline_scores, macro_mean
-from .result_schema import PER_QUERY_SUFFIX, typed_per_query, validate_document
+from .result_schema import PER_QUERY_SUFFIX, expected_rows, metric_columns, per_query_columns, typed_per_query, validate_document
 from .scoring import SettingScores
 
 MAX_JSON_BYTES = 64 << 20  # the largest shipped result JSON is under 100 kB
-# A per-query row written by xbench is about 100 bytes (kind, two languages, a query id, seven
-# numbers); 512 bytes leave room for long query ids. The row ceiling is 25x XQuAD-R's 157,080 rows.
+# A per-query row written by xbench takes about 100 bytes (kind, two languages, a query id, seven
+# numbers); 512 leave room for long query ids. The ceiling on rows (13x XQuAD-R's 157,080) keeps
+# what a forged row count can make xbench decompress under 1 GiB.
 PER_QUERY_ROW_BYTES = 512
 PER_QUERY_HEADER_BYTES = 4096
-MAX_PER_QUERY_ROWS = 4_000_000
+MAX_PER_QUERY_ROWS = 2_000_000
 GZIP_SLACK_BYTES = 1 << 20  # gzip may grow incompressible input slightly
 
 
@@ -195,7 +196,7 @@ def read_result(path: Path) -> dict[str, Any]:
     result = read_json(path)
     version = result.get("schema_version") if isinstance(result, dict) else None
     if version != RESULT_SCHEMA_VERSION or type(version) is not int:
-        raise XbenchError(f"{path}: schema_version {version!r}, expected {RESULT_SCHEMA_VERSION}")
+        raise XbenchError(f"{path}: schema_version {repr(version)[:40]}, expected {RESULT_SCHEMA_VERSION}")
     validate_document(result, str(path))
     return result
 
@@ -232,12 +233,13 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _read_capped(path: Path, cap: int, what: str, follow_links: bool = True) -> bytes:
+def _read_capped(path: Path, cap: int, what: str) -> bytes:
     """The bytes of a regular file of at most ``cap`` bytes. A FIFO, device or folder is refused
-    (reading one could block or never end); so is a link when ``follow_links`` is false."""
+    (reading one could block or never end), and so is a symbolic link: a result folder handed in
+    must not make xbench read (and echo parts of) files elsewhere."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        if not follow_links and path.is_symlink():
+        if path.is_symlink():
             raise XbenchError(f"{path}: is a symbolic link; {what} must be a regular file in the result folder")
         fd = os.open(path, flags)
     except OSError as exc:
@@ -267,35 +269,68 @@ def read_per_query(result_path: Path, result: dict[str, Any]) -> pd.DataFrame:
     if name != f"{result['task']}{PER_QUERY_SUFFIX}":  # read_result refuses it; a hand-made dict may not
         raise XbenchError(f"{result_path}: field per_query.file: {name!r}, must be {result['task']}{PER_QUERY_SUFFIX}")
     path = Path(result_path).parent / name
-    rows = result["per_query"]["rows"]
+    rows = expected_rows(result, str(result_path))
     if rows > MAX_PER_QUERY_ROWS:
         raise XbenchError(f"{result_path}: field per_query.rows: {rows}, more than the {MAX_PER_QUERY_ROWS} rows xbench reads")
     cap = per_query_cap(rows)
-    blob = _read_capped(path, cap + GZIP_SLACK_BYTES, "a per-query table", follow_links=False)
+    blob = _read_capped(path, cap + GZIP_SLACK_BYTES, "a per-query table")
     if hashlib.sha256(blob).hexdigest() != result["per_query"]["sha256"]:
         raise XbenchError(f"{path}: SHA-256 differs from the one recorded in {Path(result_path).name}")
-    table = _gunzip_capped(blob, cap, path)
-    try:
-        raw = pd.read_csv(io.BytesIO(table), dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8", engine="c")
-    except UnicodeDecodeError as exc:
-        raise XbenchError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise XbenchError(f"{path}: not a valid per-query table ({str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__})") from None
-    return typed_per_query(raw, result, str(path))
-
-
-def _gunzip_capped(blob: bytes, cap: int, path: Path) -> bytes:
-    """Decompress a gzip member in bounded steps, refusing output beyond ``cap`` bytes."""
     if blob[:2] != b"\x1f\x8b":
         raise XbenchError(f"{path}: not a gzip file")
-    chunks, size = [], 0
+    try:  # the usual case, fast: the CSV parser reads the metric columns as numbers
+        return typed_per_query(_parse_table(blob, cap, rows, path, per_query_columns(result), metric_columns(result)), result, str(path))
+    except _OverBounds:
+        raise
+    except XbenchError:  # something is wrong: read every cell as text, to name the bad one as written
+        return typed_per_query(_parse_table(blob, cap, rows, path, per_query_columns(result), ()), result, str(path))
+
+
+def _parse_table(blob: bytes, cap: int, rows: int, path: Path, columns: tuple[str, ...], numbers: tuple[str, ...]) -> pd.DataFrame:
+    """The CSV in a gzip blob, decompressed through the bounds of :class:`_CappedGunzip`; the
+    ``numbers`` columns as float64, the other ``columns`` as text (any column not named there is
+    refused by the caller)."""
+    stream = io.BufferedReader(_CappedGunzip(blob, cap, rows, path))
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(blob), mode="rb") as gz:
-            while chunk := gz.read(1 << 20):
-                size += len(chunk)
-                if size > cap:
-                    raise XbenchError(f"{path}: decompresses to more than {cap} bytes, too many for {(cap - PER_QUERY_HEADER_BYTES) // PER_QUERY_ROW_BYTES} rows")
-                chunks.append(chunk)
+        dtype = {column: np.float64 if column in numbers else str for column in columns}
+        return pd.read_csv(stream, dtype=dtype, keep_default_na=False, na_filter=False, encoding="utf-8", engine="c")
+    except UnicodeDecodeError as exc:
+        raise XbenchError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except (OSError, EOFError, zlib.error) as exc:
         raise XbenchError(f"{path}: corrupt gzip data ({exc})") from None
-    return b"".join(chunks)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise XbenchError(f"{path}: not a valid per-query table ({str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__})") from None
+
+
+class _OverBounds(XbenchError):
+    """A per-query table larger than its row count allows (reading it again would not help)."""
+
+
+class _CappedGunzip(io.RawIOBase):
+    """The decompressed bytes of a gzip blob as a stream that the CSV parser reads chunk by chunk,
+    failing as soon as they exceed ``cap`` bytes, ``rows`` + 1 lines, or PER_QUERY_HEADER_BYTES in
+    one line: a gzip bomb, of one endless line or of millions of short rows, costs no more than an
+    honest table of ``rows`` rows."""
+
+    def __init__(self, blob: bytes, cap: int, rows: int, path: Path) -> None:
+        self._gz = gzip.GzipFile(fileobj=io.BytesIO(blob), mode="rb")
+        self._cap, self._rows, self._path = cap, rows, path
+        self._size = self._lines = self._line = 0  # bytes so far, complete lines, bytes in the open line
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._gz.readinto(memoryview(buffer)[: self._cap + 1 - self._size])  # never past cap + 1
+        self._size += count
+        ends = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8, count=count) == 10)
+        longest = max(self._line + int(ends[0]), int(np.diff(ends).max(initial=0))) if len(ends) else self._line + count
+        self._line = count - 1 - int(ends[-1]) if len(ends) else self._line + count
+        self._lines += len(ends)
+        if longest > PER_QUERY_HEADER_BYTES or self._line > PER_QUERY_HEADER_BYTES:
+            raise _OverBounds(f"{self._path}: a line longer than {PER_QUERY_HEADER_BYTES} bytes")
+        if self._lines > self._rows + 1:
+            raise _OverBounds(f"{self._path}: more lines than a header and the {self._rows} rows per_query.rows gives")
+        if self._size > self._cap:
+            raise _OverBounds(f"{self._path}: decompresses to more than {self._cap} bytes, too many for {self._rows} rows")
+        return count

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -236,6 +237,11 @@ JSON_FORGERIES = [
     (_set("task", "../tiny"), "field task: '../tiny' is not a plain name"),
     (_set("task", ""), "field task:"),
     (_set("task", ["tiny"]), "field task:"),
+    (_set("task", "ti\nny"), "field task: 'ti\\nny' contains a control character"),
+    (_set("model", "name", "m\nxbench: error: forged"), "field model.name: 'm\\nxbench: error: forged' contains a control character"),
+    (_set("settings", 2, "query_lang", "en\r"), "field settings[2].query_lang:"),
+    (_set("settings", []), "field settings: List should have at least 1 item"),
+    (_set("languages", []), "field languages: List should have at least 1 item"),
     (_set("languages", "en,de"), "field languages:"),
     (_set("complete", "yes"), "field complete: Input should be a valid boolean"),
     (_set("complete", 1), "field complete: Input should be a valid boolean"),
@@ -299,14 +305,22 @@ def test_invalid_utf8_json_is_refused(tmp_path):
 def test_huge_integer_is_refused_not_overflowed(tmp_path):
     path = edit_json(written(tmp_path), _set("settings", 0, "n_queries", 10**30))
     refused(path, "field per_query.rows")
-    path = edit_json(written(tmp_path / "b"), lambda d: (d["settings"][0].update(n_queries=5_000_000 - 15), d["per_query"].update(rows=5_000_000)))
-    refused(path, "field per_query.rows: 5000000, more than")
+    path = edit_json(written(tmp_path / "b"), lambda d: (d["settings"][0].update(n_queries=3_000_000 - 15), d["per_query"].update(rows=3_000_000)))
+    refused(path, "field per_query.rows: 3000000, more than")
 
 
 def test_oversized_json_is_refused_unread(tmp_path, monkeypatch):
     path = written(tmp_path)
     monkeypatch.setattr(results_module, "MAX_JSON_BYTES", 1000)
     refused(path, "larger than 1000 bytes")
+
+
+def test_json_that_is_a_link_is_refused(tmp_path):
+    """A result folder must not make xbench read (and quote) a file elsewhere."""
+    path = written(tmp_path / "a")
+    shutil.move(path, tmp_path / "elsewhere.json")
+    path.symlink_to(tmp_path / "elsewhere.json")
+    refused(path, "is a symbolic link")
 
 
 def test_json_that_is_a_fifo_or_a_folder_is_refused(tmp_path):
@@ -352,11 +366,13 @@ PER_QUERY_FORGERIES = [
     (lambda l: _column(l, "rank_distance", 1, "nan"), "should be empty"),
     (lambda l: _column(l, "query_id", 2, ""), "column query_id: '' is empty"),
     (lambda l: _column(l, "query_lang", 2, ""), "column query_lang: '' is empty"),
+    (lambda l: _column(l, "query_id", 2, '"q\nxbench: error: forged"'), "more lines than a header and the 18 rows"),  # a quoted newline: xbench never writes one
+    (lambda l: _column(l, "corpus_lang", 2, "en\x1b[31m"), "column corpus_lang: 'en\\x1b[31m' contains a control character"),
     (lambda l: _column(l, "kind", 2, "bogus"), "column kind: 'bogus' is not one of mono, cross, multi"),
     (lambda l: _column(l, "query_id", 2, "q1"), "query 'q1' appears twice in setting mono en->en"),
     (lambda l: _column(l, "corpus_lang", 2, "fr"), "setting mono en->en has 2 rows, but settings[0].n_queries is 3"),
     (lambda l: l[:-1], "17 rows, but per_query.rows is 18"),
-    (lambda l: l + [l[-1]], "19 rows, but per_query.rows is 18"),
+    (lambda l: l + [l[-1]], "more lines than a header and the 18 rows per_query.rows gives"),
     (lambda l: [l[0].replace(",ndcg@10", "")] + [",".join(r.split(",")[:7] + r.split(",")[8:]) for r in l[1:]], "missing column 'ndcg@10'"),
     (lambda l: [l[0] + ",extra"] + [r + ",x" for r in l[1:]], "unexpected column 'extra'"),
     (lambda l: [l[0].replace("ndcg@10", "ap")] + l[1:], "unexpected column 'ap.1'"),
@@ -387,27 +403,31 @@ def test_per_query_table_must_be_utf8(tmp_path):
     refused(replace_per_query(path, gz(table.replace(b",q2,", b",q\xff2,", 1))), "not UTF-8 text")
 
 
-def test_gzip_bomb_stops_at_the_size_its_rows_allow(tmp_path):
+def bomb(header: bytes, unit: bytes, times: int) -> bytes:
+    """Far more text than 18 rows can take (``unit`` repeated) in a small gzip member."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [compressor.compress(header + b"\n")] + [compressor.compress(unit) for _ in range(times)]
+    return b"".join(parts + [compressor.flush()])
+
+
+@pytest.mark.parametrize("unit, times, needle", [
+    (b"0" * (1 << 20), 256, "a line longer than 4096 bytes"),  # 256 MiB, one endless line
+    (b"mono,en,en,q,0,1,,0,0,0,0\n" * 40000, 256, "more lines than a header and the 18 rows per_query.rows gives"),  # 10M short rows
+    (b"mono,en,en," + b"q" * 4000 + b",0,1,,0,0,0,0\n", 100, "decompresses to more than 13312 bytes, too many for 18 rows"),
+])
+def test_gzip_bomb_stops_at_what_its_rows_allow(tmp_path, unit, times, needle):
     """A table that inflates far beyond what 18 rows can take is refused after reading at most
-    that much (the bound, not the bomb, decides the memory)."""
+    that much: the bound, not the bomb, decides the memory."""
     path = written(tmp_path)
     header = gzip.decompress((tmp_path / "tiny.per_query.csv.gz").read_bytes()).split(b"\n", 1)[0]
-    compressor = gzip.GzipFile(fileobj=(buffer := io.BytesIO()), mode="wb", mtime=0, compresslevel=9)
-    compressor.write(header + b"\n")
-    zeros = b"0" * (1 << 20)
-    for _ in range(256):  # 256 MiB of text in well under 1 MiB of gzip
-        compressor.write(zeros)
-    compressor.close()
-    assert len(buffer.getvalue()) < 1 << 20
-    cap = results_module.per_query_cap(18)
-    message = refused(replace_per_query(path, buffer.getvalue()), f"decompresses to more than {cap} bytes")
-    assert "18 rows" in message
+    blob = bomb(header, unit, times)
+    assert len(blob) < 1 << 20
+    assert results_module.per_query_cap(18) == 13312
+    refused(replace_per_query(path, blob), needle)
 
 
-def test_padded_table_beyond_its_rows_is_refused(tmp_path):
-    """Real-looking rows, but with kilobytes of padding in a query id: over the per-row bound."""
-    path = edit_csv(written(tmp_path), lambda l: _column(l, "query_id", 2, "q" * 20000))
-    refused(path, "decompresses to more than")
+def test_padded_query_id_is_refused(tmp_path):
+    refused(edit_csv(written(tmp_path), lambda l: _column(l, "query_id", 2, "q" * 20000)), "a line longer than")
 
 
 def test_per_query_file_must_be_a_regular_file_in_the_folder(tmp_path):
