@@ -83,6 +83,12 @@ def compare_task(a: dict[str, Any], pa: pd.DataFrame, b: dict[str, Any], pb: pd.
     if reason:
         raise UsageError(f"cannot compare {a['task']} results: {reason}")
     joined = pa[KEY + ["ap", "rank_distance"]].merge(pb[KEY + ["ap", "rank_distance"]], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
+    if len(joined) < len(pb):  # a query of b the baseline lacks: other data, not a sample of it
+        unmatched = pb[KEY].merge(pa[KEY], on=KEY, how="left", indicator=True)
+        unmatched = unmatched[unmatched["_merge"] == "left_only"]
+        first = unmatched.iloc[0]
+        raise UsageError(f"cannot compare {a['task']} results: {len(unmatched)} queries missing from the baseline, "
+                         f"e.g. {first.query_id!r} in {first.kind} {first.query_lang}->{first.corpus_lang}")
     groups = {key: part for key, part in joined.groupby(SETTING, sort=False)}
     settings = [tuple(s[c] for c in SETTING) for s in b["settings"] if tuple(s[c] for c in SETTING) in groups]
     if sorted(a["languages"]) != sorted(b["languages"]):

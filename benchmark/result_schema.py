@@ -11,7 +11,6 @@ one line naming the file and the field path, e.g. ``x.json: field settings[3].ma
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Annotated, Any, Literal, Optional
 
@@ -53,8 +52,8 @@ def _plain_name(value: str) -> str:
 
 Fraction = Annotated[float, AfterValidator(_fraction)]
 NonNegative = Annotated[float, Field(ge=0)]
-Count = Annotated[int, Field(ge=0)]
-PositiveCount = Annotated[int, Field(ge=1)]
+Count = Annotated[int, Field(ge=0, le=10**12)]  # a count beyond any data set is a forgery (and would fill messages)
+PositiveCount = Annotated[int, Field(ge=1, le=10**12)]
 Text = Annotated[str, Field(min_length=1)]
 Label = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -202,8 +201,10 @@ def _cross_field_problem(doc: dict[str, Any]) -> str | None:
             return f"field settings[{i}].rank_distance: " + ("missing from a multi setting" if s["kind"] == "multi" else f"only multi settings have one, this is {s['kind']}")
         for name in cutoff_metrics(doc):
             value = s.get(name)
-            if type(value) not in (int, float) or not math.isfinite(value) or not 0.0 <= value <= 1.0:
-                return f"field settings[{i}].{name}: {value!r} out of range [0, 1]" if type(value) in (int, float) else f"field settings[{i}].{name}: a number in [0, 1] is required (got {value!r})"
+            if type(value) not in (int, float):  # bool is a subclass of int: not accepted either
+                return f"field settings[{i}].{name}: a number in [0, 1] is required (got {repr(value)[:60]})"
+            if not 0.0 <= value <= 1.0:  # NaN fails this too (the JSON reader refuses it before)
+                return f"field settings[{i}].{name}: {value!r} out of range [0, 1]"
     return None
 
 
@@ -230,23 +231,21 @@ def expected_rows(doc: dict[str, Any], where: str) -> int:
 
 
 def check_header(columns: list[str], doc: dict[str, Any], where: str) -> None:
-    """The table has exactly the columns of its task, each once."""
+    """The table has exactly the columns of its task (a column named twice reaches here renamed
+    by pandas, ``ap.1``, and is refused as unexpected)."""
     expected = per_query_columns(doc)
     for name in columns:
         if name not in expected:
             raise XbenchError(f"{where}: unexpected column {name[:60]!r} (expected {', '.join(expected)})")
-    duplicated = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicated:
-        raise XbenchError(f"{where}: column {duplicated[0]!r} appears twice")
     missing = [c for c in expected if c not in columns]
     if missing:
         raise XbenchError(f"{where}: missing column {missing[0]!r}")
 
 
 def typed_per_query(raw: pd.DataFrame, doc: dict[str, Any], where: str) -> pd.DataFrame:
-    """The per-query table (every cell read as text, or the metric columns as float64) checked cell by cell against the result
-    ``doc``; returns it typed: keys as text, ``n_relevant`` int64, metrics float64, and
-    ``rank_distance`` NaN on the rows that have none (mono and cross)."""
+    """The per-query table (cells read as text, the metric columns possibly as float64) checked
+    cell by cell against the result ``doc``; returns it typed: keys as text, ``n_relevant``
+    int64, metrics float64, and ``rank_distance`` NaN on the rows that have none (mono, cross)."""
     check_header(list(raw.columns), doc, where)
     text = [c for c in raw.columns if raw[c].dtype != np.float64]
     raw = raw.fillna(dict.fromkeys(text, ""))  # a short row leaves NaN in its missing cells: treat them as empty

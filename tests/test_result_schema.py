@@ -216,6 +216,7 @@ JSON_FORGERIES = [
     (_set("settings", 0, "n_queries", 0), "field settings[0].n_queries:"),
     (_set("settings", 0, "kind", "bogus"), "field settings[0].kind:"),
     (_set("settings", 0, "ndcg@10", "high"), "field settings[0].ndcg@10: a number in [0, 1] is required"),
+    (_set("settings", 0, "ndcg@10", True), "field settings[0].ndcg@10: a number in [0, 1] is required (got True)"),
     (_set("settings", 0, "ndcg@10", 1.5), "field settings[0].ndcg@10: 1.5 out of range [0, 1]"),
     (_delete("settings", 0, "ndcg@10"), "field settings[0].ndcg@10"),
     (_set("settings", 0, "rank_distance", 3.0), "field settings[0].rank_distance: only multi settings"),
@@ -304,7 +305,9 @@ def test_invalid_utf8_json_is_refused(tmp_path):
 
 def test_huge_integer_is_refused_not_overflowed(tmp_path):
     path = edit_json(written(tmp_path), _set("settings", 0, "n_queries", 10**30))
-    refused(path, "field per_query.rows")
+    refused(path, "field settings[0].n_queries: Input should be less than or equal to 1000000000000")
+    path = edit_json(written(tmp_path / "c"), _set("settings", 0, "n_queries", 10**4000))
+    assert len(refused(path, "field settings[0].n_queries")) < 400
     path = edit_json(written(tmp_path / "b"), lambda d: (d["settings"][0].update(n_queries=3_000_000 - 15), d["per_query"].update(rows=3_000_000)))
     refused(path, "field per_query.rows: 3000000, more than")
 
@@ -533,3 +536,27 @@ def test_submit_refuses_a_malformed_result_and_leaves_the_board_alone(tmp_path):
     edit_json(folder / "xquad-r.json", _set("model", "name", source.name))
     edit_json(folder / "mlqa-r.json", _set("per_query", "file", "/etc/passwd"))
     one_line_error(cli("submit", folder, "--board", board), 1, "mlqa-r.json: field per_query.file")
+
+
+def test_check_refuses_a_candidate_whose_queries_the_baseline_lacks(tmp_path):
+    """It used to PASS with '0 checked': no query in common, nothing compared."""
+    baseline = written(tmp_path / "a")
+    doc, frame = tiny_result(1)
+    frame["query_id"] = frame["query_id"] + "x"
+    other = write_result(tmp_path / "b", doc, frame)
+    line = one_line_error(cli("check", "--candidate", other.parent, "--baseline", baseline.parent), 2, "18 queries missing from the baseline", "'q1x' in mono en->en")
+    assert "PASS" not in line
+    one_line_error(cli("compare", baseline.parent, other.parent), 2, "queries missing from the baseline")
+
+
+def test_a_sample_of_the_baseline_queries_is_compared(tmp_path):
+    baseline = written(tmp_path / "a")
+    doc, frame = tiny_result(1)
+    frame = frame[frame.query_id != "q3"].reset_index(drop=True)
+    for record in doc["settings"]:
+        record["n_queries"] = 2
+    sample = write_result(tmp_path / "b", doc, frame)
+    result = cli("compare", baseline.parent, sample.parent, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["tiny"]
+    assert all(r["n"] == 2 for r in rows if r["query_lang"])
