@@ -404,7 +404,9 @@ def compare(a, b, task, test, alpha, as_json) -> None:
 
     \b
     Each row: B - A, and the paired test's p-value on per-query AP, Holm-corrected over all rows
-    of the task (* marks p_holm <= alpha).
+    of the task (* marks p_holm <= alpha). In a folder, a JSON file is a result when its
+    <task>.per_query.csv.gz lies beside it or it holds a schema_version; other JSON files (notes,
+    configs) are skipped. A malformed result is refused (exit 1).
 
     \b
     Examples:

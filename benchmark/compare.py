@@ -9,26 +9,27 @@ its settings, and the p-values are Holm-corrected over everything tested.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError
-from .results import read_per_query, read_result
+from .errors import UsageError, XbenchError
+from .results import PER_QUERY_SUFFIX, read_json, read_per_query, read_result
 from .significance import KEY, holm, p_value
 
 SETTING = ["kind", "query_lang", "corpus_lang"]
 
 
 def load(path: Path, task: str | None = None) -> list[tuple[Path, dict[str, Any], pd.DataFrame]]:
-    """(json path, result, per-query) for a result file, or for every result in a folder."""
+    """(json path, result, per-query) for a result file, or for every result in a folder (the JSON
+    files that claim to be results, see :func:`claims_to_be_result`); each validated on load."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.json") if not p.name.startswith("."))
-        if task:
-            files = [p for p in files if p.stem == task]
+        files = sorted(p for p in path.glob("*.json") if not p.name.startswith(".") and (not task or p.stem == task))
+        files = [p for p in files if claims_to_be_result(p)]
     elif path.is_file():
         files = [path]
     else:
@@ -40,6 +41,20 @@ def load(path: Path, task: str | None = None) -> list[tuple[Path, dict[str, Any]
     if not loaded:
         raise UsageError(f"{path}: no result files" + (f" for task {task}" if task else ""))
     return loaded
+
+
+def claims_to_be_result(path: Path) -> bool:
+    """Whether a JSON file found in a result folder is read as a result: when its per-query table
+    (``<stem>.per_query.csv.gz``) lies beside it, or when it is an object with a
+    ``schema_version`` key. Other JSON files (notes, configs) are skipped; one that claims to be a
+    result is read, and refused if malformed."""
+    if os.path.lexists(path.with_name(path.stem + PER_QUERY_SUFFIX)):
+        return True
+    try:
+        doc = read_json(path, strict=False)
+    except XbenchError:
+        return False
+    return isinstance(doc, dict) and "schema_version" in doc
 
 
 def incomparable(a: dict[str, Any], b: dict[str, Any]) -> str | None:
@@ -68,6 +83,12 @@ def compare_task(a: dict[str, Any], pa: pd.DataFrame, b: dict[str, Any], pb: pd.
     if reason:
         raise UsageError(f"cannot compare {a['task']} results: {reason}")
     joined = pa[KEY + ["ap", "rank_distance"]].merge(pb[KEY + ["ap", "rank_distance"]], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
+    if len(joined) < len(pb):  # a query of b the baseline lacks: other data, not a sample of it
+        unmatched = pb[KEY].merge(pa[KEY], on=KEY, how="left", indicator=True)
+        unmatched = unmatched[unmatched["_merge"] == "left_only"]
+        first = unmatched.iloc[0]
+        raise UsageError(f"cannot compare {a['task']} results: {len(unmatched)} queries missing from the baseline, "
+                         f"e.g. {first.query_id!r} in {first.kind} {first.query_lang}->{first.corpus_lang}")
     groups = {key: part for key, part in joined.groupby(SETTING, sort=False)}
     settings = [tuple(s[c] for c in SETTING) for s in b["settings"] if tuple(s[c] for c in SETTING) in groups]
     if sorted(a["languages"]) != sorted(b["languages"]):

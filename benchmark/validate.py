@@ -80,6 +80,12 @@ def validate_result(path: Path, data_dir: Path | None = None) -> tuple[dict[str,
     if extra:
         fail(f"unexpected setting {sorted(extra)[0]}")
 
+    canonical = _canonical_query_ids(definition, data_dir)
+    if canonical is not None:  # before reading the per-query table: its size is then the canonical one
+        for s in settings:
+            wanted = len(canonical.get((s["kind"], s["query_lang"], s["corpus_lang"]), ()))
+            if s["n_queries"] != wanted:
+                fail(f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}: n_queries {s['n_queries']}, the canonical data has {wanted} queries")
     per_query = read_per_query(path, result)
     cutoffs = definition.cutoff_metrics
     for s in settings:
@@ -112,20 +118,23 @@ def validate_result(path: Path, data_dir: Path | None = None) -> tuple[dict[str,
         stated = (result.get("scores") or {}).get(name)
         if value is None or not isinstance(stated, (int, float)) or not _close(value, stated):
             fail(f"scores.{name} {stated!r} does not recompute from the settings ({value})")
-    _check_query_ids(definition, settings, per_query, data_dir, fail)
+    if canonical is not None:
+        for s in settings:
+            if set(setting_rows(per_query, s).query_id) != canonical.get((s["kind"], s["query_lang"], s["corpus_lang"])):
+                fail(f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}: query ids differ from the canonical data")
     return result, per_query
 
 
-def _check_query_ids(definition, settings, per_query, data_dir, fail) -> None:
-    """With the canonical data at hand, every setting must hold exactly the protocol's queries."""
+def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> dict[tuple[str, str, str], set[str]] | None:
+    """With the canonical data at hand, the query ids of every setting of the protocol; None
+    without a local copy (the data checksums still tie the result to the canonical data)."""
     try:
         files = resolve_data(definition, definition.languages, data_dir, download=False)
     except XbenchError:
-        return  # no local copy: the checksums above still tie the result to the canonical data
+        return None
     data = load_task_data(definition, definition.languages, files, definition.candidate_text)
     index = build_index(data)
-    for plan in plan_settings(data, index, definition.settings):
-        record = plan.setting.fields()
-        ids = set(setting_rows(per_query, record).query_id)
-        if ids != {index.query_ids[r] for r in plan.query_rows}:
-            fail(f"setting {plan.setting.kind} {plan.setting.label}: query ids differ from the canonical data")
+    return {
+        (plan.setting.kind, plan.setting.query_lang, plan.setting.corpus_lang): {index.query_ids[r] for r in plan.query_rows}
+        for plan in plan_settings(data, index, definition.settings)
+    }

@@ -120,6 +120,7 @@ def fewer_queries(result, frame):
     rows = frame[(frame.kind == first["kind"]) & (frame.query_lang == first["query_lang"]) & (frame.corpus_lang == first["corpus_lang"])]
     frame = frame.drop(index=rows.index[-1])
     first["n_queries"] -= 1
+    result["per_query"]["rows"] -= 1
     first["map"] = float(rows.ap.iloc[:-1].mean())
     for name in ("ndcg@10", "recall@100", "mrr@10", "map@100"):
         first[name] = float(rows[name].iloc[:-1].mean())
@@ -141,7 +142,7 @@ def fewer_queries(result, frame):
         (out_of_range, "out of range"),
         (no_identity, "model identity"),
         (modified_data, "modified data"),
-        (fewer_queries, "query ids differ from the canonical data"),
+        (fewer_queries, "the canonical data has 1190 queries"),
     ],
 )
 def test_tampering_is_refused_and_the_board_is_untouched(tmp_path, runs, board, edit, needle):
