@@ -5,8 +5,8 @@ with exit code 1 or 2, exactly one ``xbench: error:`` line as the last line of s
 traceback, and not the CLI's catch-all "internal error" line (that is the last line of defence; a
 user's mistake deserves a message that names it). A few cases also run as real subprocesses.
 
-Cases in other parts of issue 8 (the result-file schema, the board) are in the table too; those
-that still fail on this branch are marked xfail with the branch that fixes them.
+Cases from every part of issue 8 are in the table: options, task files, models, HTTP servers,
+result files (the schema), per-query tables and boards.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from tests.conftest import LANGS, write_task_definition
 
 REPO = Path(__file__).resolve().parents[1]
 BOARD_SUBMISSION = REPO / "leaderboard" / "submissions" / "ngram-hash-3-512__0e42a98ee57c"
-SCHEMA = pytest.mark.xfail(reason="fixed by i8-schema branch", strict=False)
-BOARD = pytest.mark.xfail(reason="fixed by i8-board branch", strict=False)
 
 
 # --- the corpus ---------------------------------------------------------------------------------
@@ -362,21 +360,6 @@ CASES = [
 ]
 
 # cases another branch of issue 8 fixes (result-file schema, board): they fail on this branch; the
-# lead removes these marks once those branches are merged
-_SCHEMA_CASES = [
-    "junk-deep", "dir-junk-deep", "model-string", "model-name-list", "scores-list", "settings-strings", "setting-map-string",
-    "settings-missing", "per-query-missing", "per-query-string", "task-missing", "data-string", "pq-not-gzip", "pq-binary",
-    "pq-no-ap-column", "pq-nan-ap", "pq-text-ap", "pq-empty", "pq-truncated",
-]
-OTHER_BRANCH = {
-    **{f"{cmd}-{name}": SCHEMA for cmd in ("compare", "check") for name in _SCHEMA_CASES if name != "dir-junk-deep" or cmd == "compare"},
-    "check-baseline-nan-ap": SCHEMA,
-    "submit-model-string": SCHEMA,
-    "submit-parameters-string": BOARD,
-    "leaderboard-model-string": BOARD,
-}
-
-
 @pytest.fixture()
 def fast_http(monkeypatch):
     monkeypatch.setattr(openai_http, "RETRIES", 0)
@@ -396,7 +379,7 @@ def assert_one_line_failure(exit_code: int, stdout: str, stderr: str, exception:
     return errors[0]
 
 
-@pytest.mark.parametrize("case_id, template", [pytest.param(i, t, id=i, marks=OTHER_BRANCH.get(i, ())) for i, t in CASES])
+@pytest.mark.parametrize("case_id, template", [pytest.param(i, t, id=i) for i, t in CASES])
 def test_malformed_input_gives_one_line(corpus, fast_http, tmp_path, case_id, template):
     board = f"{corpus['base']}/board"  # each case submits to a board of its own
     args = [str(tmp_path / "board") if arg == board else arg for arg in corpus.args(template)]
