@@ -45,7 +45,7 @@ def normalise(vectors: np.ndarray, model: str) -> np.ndarray:
     bad = ~((norms[:, 0] > 0) & np.isfinite(norms[:, 0]))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise XbenchError(f"model {model}: the vector of unique text #{row} has norm {norms[row, 0]!r} and cannot be normalised")
+        raise XbenchError(f"model {model}: the vector of unique text #{row} has norm {float(norms[row, 0])!r} and cannot be normalised")
     unit = (wide / norms).astype(np.float32)
     finite = np.isfinite(unit).all(axis=1)
     if not finite.all():
