@@ -35,9 +35,22 @@ class EmbedStats:
     seconds: float = 0.0
 
 
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / norms
+def normalise(vectors: np.ndarray, model: str) -> np.ndarray:
+    """Unit-length float32 rows, computed in float64: in float32 the squares of a ±1e-30 vector
+    underflow to a zero norm and those of a ×1e25 vector overflow to an infinite one (every score
+    NaN), while in float64 any finite non-zero float32 vector normalises to its direction. A norm
+    that is still zero or infinite, or a result that is not finite, names the model."""
+    wide = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(wide, axis=1, keepdims=True)
+    bad = ~((norms[:, 0] > 0) & np.isfinite(norms[:, 0]))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise XbenchError(f"model {model}: the vector of unique text #{row} has norm {float(norms[row, 0])!r} and cannot be normalised")
+    unit = (wide / norms).astype(np.float32)
+    finite = np.isfinite(unit).all(axis=1)
+    if not finite.all():
+        raise XbenchError(f"model {model}: normalising the vector of unique text #{int(np.flatnonzero(~finite)[0])} gave a non-finite value")
+    return unit
 
 
 def embed_texts(
@@ -84,7 +97,7 @@ def embed_texts(
     if vectors is None:
         raise XbenchError(f"model {encoder.name}: nothing to encode")
     if normalize:
-        vectors = normalise(vectors)
+        vectors = normalise(vectors, encoder.name)
     stats.unique += len(unique)
     stats.encoded += len(missing)
     stats.seconds += time.perf_counter() - started

@@ -1,55 +1,101 @@
-"""Exact inner-product search in memory-bounded blocks.
+"""Exact inner-product search in memory-bounded blocks, with scores that do not depend on how the
+work is cut.
 
 Full-ranking AP needs the score of every candidate, not just the top k, so the unit of work is a
-block of queries against the whole candidate matrix: FAISS's exact inner-product primitive
-(``pairwise_distances``; ``pairwise_distance_gpu`` when FAISS sees a GPU) fills a
-(rows x candidates) block, and metrics read their rankings off that block. Block height is chosen
-so a block stays within ``memory_budget`` bytes; no pool x pool matrix is ever held.
+block of queries against the whole candidate matrix, and metrics read their rankings off that
+block. Block height is chosen so a block stays within ``memory_budget`` bytes; no pool x pool
+matrix is ever held.
+
+A float32 matrix product rounds differently when the blocks, the BLAS kernel or its thread count
+change, and that moved per-query APs with ``--memory-budget``. So every score is computed exactly:
+each vector v is scaled by an exact power of two, 2^-e with e from its float64 norm (so the scaled
+norm is below 1), and rounded to the grid 2^-26. Its coordinates are then integers of magnitude at
+most 2^26, every product of two coordinates an integer below 2^52 and, by Cauchy-Schwarz, every
+partial sum of a dot product, in any order, an integer of magnitude below 2^53: float64 holds each
+exactly, so a float64 matrix product (BLAS dgemm, any blocking, any threads; or CUDA) returns the
+exact integer dot product. An inner-product score is that integer times 2^(e_q + e_c - 52), also
+exact; a cosine is computed from it and the exact squared norms of the coordinates, so raw
+integer vectors get exact cosine ties (``cosine_scores``). The rounding to the grid is a fixed
+function of each vector alone: identical vectors tie exactly, integer-valued vectors of norm
+below 2^26 (n-gram counts) are not rounded at all, and the change against the true inner product
+of the given vectors is at most about 2^-26 of the product of their norms.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
+from .errors import XbenchError
+
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
+GRID_BITS = 26  # coordinates of a norm-< 1 vector are rounded to multiples of 2^-26
+SCORE_BYTES = 8  # scores are float64
 
 
-def _gpu_resources():
-    import faiss
-
-    if not hasattr(faiss, "StandardGpuResources") or faiss.get_num_gpus() == 0:
-        return None
-    return faiss.StandardGpuResources()
+def _cuda():
+    """torch, when a model run has already imported it and it sees a GPU; else None. Not imported
+    here on purpose (seconds of start-up for models that never use torch). NOTE: this path has
+    not been run on a GPU; it is exact by the same argument as the CPU path (CUDA dgemm sums the
+    same integer products), so it must give bit-identical scores."""
+    torch = sys.modules.get("torch")
+    return torch if torch is not None and torch.cuda.is_available() else None
 
 
 def device_name() -> str:
-    return "gpu" if _gpu_resources() is not None else "cpu"
+    return "gpu" if _cuda() is not None else "cpu"
 
 
 def block_rows(n_candidates: int, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> int:
-    """Rows per block: the score block plus a same-sized comparison mask fit the budget."""
-    return max(16, int(memory_budget // max(1, n_candidates * 5)))
+    """Rows per block: the float64 score block plus a same-sized comparison mask fit the budget."""
+    return max(16, int(memory_budget // max(1, n_candidates * (SCORE_BYTES + 1))))
 
 
-def score_blocks(
-    queries: np.ndarray, candidates: np.ndarray, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET
-) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Yield (start, stop, scores[start:stop, :]) over the query rows [rows[0], rows[1])."""
-    import faiss
+def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(integer-valued float64 coordinates, per-row exponent e) with v ~= coordinates * 2^(e - 26),
+    |coordinates| <= 2^26 and the coordinates' norm below 2^26 (plus half a grid step per
+    dimension). A zero row quantises to zeros."""
+    wide = np.asarray(vectors, dtype=np.float64)
+    _, exponents = np.frexp(np.linalg.norm(wide, axis=1))  # norm = m * 2^e with m in [0.5, 1)
+    return np.round(np.ldexp(wide, (GRID_BITS - exponents)[:, None])), exponents
 
-    resources = _gpu_resources()
-    step = block_rows(len(candidates), memory_budget)
-    candidates = np.ascontiguousarray(candidates, dtype=np.float32)
-    for start in range(rows[0], rows[1], step):
-        stop = min(rows[1], start + step)
-        block = np.ascontiguousarray(queries[start:stop], dtype=np.float32)
-        if resources is not None:
-            scores = faiss.pairwise_distance_gpu(resources, block, candidates, metric=faiss.METRIC_INNER_PRODUCT)
-        else:
-            scores = faiss.pairwise_distances(block, candidates, faiss.METRIC_INNER_PRODUCT)
-        yield start, stop, scores
+
+def squared_norms(coords: np.ndarray) -> np.ndarray:
+    """Exact squared norms of ``quantise`` coordinates (integers below 2^53 in any summation order)."""
+    return np.einsum("ij,ij->i", coords, coords)
+
+
+def exact_dots(queries: np.ndarray, candidates, device=None) -> np.ndarray:
+    """The exact (queries x candidates) dot products of ``quantise`` coordinates, as float64: the
+    same bits whatever the blocking, BLAS threads or device. ``device``: ``_cuda()``'s torch, if
+    any, with ``candidates`` already a CUDA tensor."""
+    if device is not None:
+        return (device.from_numpy(queries).to(candidates.device) @ candidates.T).cpu().numpy()
+    return queries @ candidates.T
+
+
+def dot_scores(dots: np.ndarray, q_exponents: np.ndarray, c_exponents: np.ndarray) -> np.ndarray:
+    """Inner products from exact dots of coordinates: scaled by powers of two, so still exact."""
+    dots *= np.ldexp(1.0, c_exponents - 2 * GRID_BITS)[None, :]
+    dots *= np.ldexp(1.0, q_exponents)[:, None]
+    return dots
+
+
+def cosine_scores(dots: np.ndarray, q_squares: np.ndarray, c_squares: np.ndarray) -> np.ndarray:
+    """Cosines from exact dots D and exact squared norms N of the coordinates, as
+    sign(D) * sqrt((D * D / N_c) / N_q): every step is monotone, so for one query two candidates
+    whose exact D^2 / N_c are equal get the same score (one rounding each, from equal exact
+    values). With integer vectors (n-gram counts, |D| < 2^26) every true cosine tie is a tie, which
+    normalising first and rounding each coordinate would break."""
+    signs = np.sign(dots)
+    dots *= dots
+    dots /= c_squares[None, :]
+    dots /= q_squares[:, None]
+    np.sqrt(dots, out=dots)
+    dots *= signs
+    return dots
 
 
 PoolScores = Callable[[slice], np.ndarray]
@@ -63,12 +109,30 @@ class Scorer(Protocol):
 
 
 class DenseScorer:
-    """Embeddings: one exact inner-product block against every candidate serves every pool, since
-    a dense score does not depend on which other candidates are in the pool."""
+    """Embeddings: one exact block of scores against every candidate serves every pool, since a
+    dense score does not depend on which other candidates are in the pool. ``cosine``: score the
+    cosine of the given vectors (best given raw, see ``cosine_scores``), else their inner product.
+    The candidates are quantised once (and moved to the GPU once, if any); query rows per block."""
 
-    def __init__(self, queries: np.ndarray, candidates: np.ndarray) -> None:
-        self.queries, self.candidates = queries, candidates
+    def __init__(self, queries: np.ndarray, candidates: np.ndarray, model: str = "(unnamed)", cosine: bool = False) -> None:
+        for role, vectors in (("query", queries), ("passage", candidates)):
+            if not np.isfinite(vectors).all():
+                raise XbenchError(f"model {model}: {role} vectors contain NaN or inf; nothing can be scored")
+            if cosine and not np.asarray(vectors).any(axis=1).all():
+                raise XbenchError(f"model {model}: an all-zero {role} vector has no direction; cosine is undefined")
+        self.queries, self.cosine, self.device = queries, cosine, _cuda()
+        coords, exponents = quantise(candidates)
+        self.c_scale = squared_norms(coords) if cosine else exponents
+        self.candidates = self.device.from_numpy(coords).cuda() if self.device is not None else coords
 
     def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> Iterator[tuple[int, int, PoolScores]]:
-        for start, stop, block in score_blocks(self.queries, self.candidates, rows, memory_budget):
+        step = block_rows(len(self.c_scale), memory_budget)
+        for start in range(rows[0], rows[1], step):
+            stop = min(rows[1], start + step)
+            coords, exponents = quantise(self.queries[start:stop])
+            dots = exact_dots(coords, self.candidates, self.device)
+            if self.cosine:
+                block = cosine_scores(dots, squared_norms(coords), self.c_scale)
+            else:
+                block = dot_scores(dots, exponents, self.c_scale)
             yield start, stop, (lambda pool, block=block: block[:, pool])

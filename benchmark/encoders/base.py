@@ -53,11 +53,16 @@ class Encoder(Protocol):
 def check_embeddings(name: str, raw: Any, n_texts: int, dim: int | None) -> np.ndarray:
     """Turn an encoder's output into a float32 (n, d) array or fail naming the model and the fault."""
     try:
-        if hasattr(raw, "detach"):  # a torch tensor, possibly on a GPU
-            raw = raw.detach().float().cpu().numpy()
-        array = np.asarray(raw, dtype=np.float32)
+        # complex output is refused before any cast, which would silently drop the imaginary part
+        if raw.is_complex() if hasattr(raw, "is_complex") else np.iscomplexobj(raw):
+            raise XbenchError(f"model {name}: returned complex numbers; embeddings must be real")
+        if hasattr(raw, "detach"):  # a torch tensor, possibly on a GPU, possibly bfloat16
+            raw = raw.detach().double().cpu().numpy()
+        wide = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise XbenchError(f"model {name}: output is not a numeric array ({exc})") from None
+    with np.errstate(over="ignore", under="ignore"):
+        array = wide.astype(np.float32)
     if array.ndim != 2:
         raise XbenchError(f"model {name}: returned an array of shape {array.shape}, expected ({n_texts}, dim)")
     if array.shape[0] != n_texts:
@@ -66,6 +71,7 @@ def check_embeddings(name: str, raw: Any, n_texts: int, dim: int | None) -> np.n
         raise XbenchError(f"model {name}: returned vectors of dimension 0")
     if dim is not None and array.shape[1] != dim:
         raise XbenchError(f"model {name}: returned vectors of dimension {array.shape[1]}, earlier ones had {dim}")
+    _check_float32_range(name, wide, array)
     finite = np.isfinite(array).all(axis=1)
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
@@ -75,3 +81,12 @@ def check_embeddings(name: str, raw: Any, n_texts: int, dim: int | None) -> np.n
     if zero.any():
         raise XbenchError(f"model {name}: returned an all-zero vector for text #{int(np.flatnonzero(zero)[0])} of a batch")
     return np.ascontiguousarray(array)
+
+
+def _check_float32_range(name: str, wide: np.ndarray, array: np.ndarray) -> None:
+    """Refuse values that the cast to float32 turned into inf or 0: a float64 1e300 must not
+    silently become inf, nor a 1e-300 become 0 (NaN and inf given as such are reported after)."""
+    for fault, lost in (("overflows", np.isinf(array) & np.isfinite(wide)), ("underflows", (array == 0) & (wide != 0))):
+        if lost.any():
+            row, col = (int(x) for x in np.argwhere(lost)[0])
+            raise XbenchError(f"model {name}: returned {wide[row, col]:g} in the vector of text #{row} of a batch, which {fault} float32")

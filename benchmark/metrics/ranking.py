@@ -13,11 +13,20 @@ non-relevant before relevant) and keeping k gives exactly the pessimistic top k 
 tie-break at the heap's edge, since at most R of them are relevant. The cutoff metrics read
 that top k, so they and AP see one ranking.
 
+A score that is not finite (NaN, +inf, -inf) should never reach this kernel (embeddings and scores
+are checked before), but as a last line of defence it counts as the worst possible score, below
+every finite one, for relevant and non-relevant candidates alike, and ties with the other
+non-finite ones pessimistically: a NaN relevant candidate ranks at the bottom, and a NaN or +inf
+never wins. (Plain comparisons would do the opposite: NaN never beats anything, so a row of NaN
+would rank every relevant candidate first.) In the top k such a score is reported as -inf.
+
 The kernel is compiled by numba (already a dependency of ranx) without the GIL, so the settings of
 a block rank on parallel threads.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -42,7 +51,14 @@ def _sift_down(heap_scores, heap_cols, size, pos):  # pragma: no cover - compile
 
 
 @njit(cache=True, nogil=True)
-def _rank_rows(scores, relevant, k, ranks, top_cols, top_scores):  # pragma: no cover - compiled
+def _key(v):  # pragma: no cover - compiled
+    """The score as ranked: non-finite ones are the worst, -inf."""
+    return v if math.isfinite(v) else -np.inf
+
+
+@njit(cache=True, nogil=True)
+def _rank_rows(scores, relevant, k, largest, ranks, top_cols, top_scores):  # pragma: no cover - compiled
+    """``largest``: the largest finite value of the scores' dtype (a score above it is +inf)."""
     n, pool = scores.shape
     width = relevant.shape[1]
     keep = min(pool, k + width) if k > 0 else 0
@@ -58,15 +74,18 @@ def _rank_rows(scores, relevant, k, ranks, top_cols, top_scores):  # pragma: no 
             c = relevant[i, j]
             if c >= 0:
                 rel_cols[count] = c
-                rel_scores[count] = row[c]
+                rel_scores[count] = _key(row[c])
                 count += 1
         thresholds = np.sort(rel_scores[:count])[::-1]
         # ranks: one vectorisable counting pass over the pool per relevant candidate
         for j in range(count):
-            t = scores.dtype.type(thresholds[j])
-            at_least = 0
-            for p in range(pool):
-                at_least += row[p] >= t
+            at_least = pool  # the worst score: every candidate is at least as good
+            if thresholds[j] > -np.inf:
+                t = scores.dtype.type(thresholds[j])
+                at_least = 0
+                for p in range(pool):
+                    v = row[p]
+                    at_least += (v >= t) & (v <= largest)  # false for NaN and +inf
             relevant_at_least = 0
             for jj in range(count):
                 relevant_at_least += thresholds[jj] >= thresholds[j]
@@ -76,12 +95,13 @@ def _rank_rows(scores, relevant, k, ranks, top_cols, top_scores):  # pragma: no 
         if keep == 0:
             continue
         # top k: the keep best in a min-heap (a candidate must beat the worst kept to enter)
-        heap_scores[:] = row[:keep]
-        heap_cols[:] = np.arange(keep)
+        for p in range(keep):
+            heap_scores[p] = _key(row[p])
+            heap_cols[p] = p
         for pos in range(keep // 2 - 1, -1, -1):
             _sift_down(heap_scores, heap_cols, keep, pos)
         for p in range(keep, pool):
-            v = row[p]
+            v = _key(row[p])
             if v > heap_scores[0]:
                 heap_scores[0] = v
                 heap_cols[0] = p
@@ -123,11 +143,14 @@ def _member(col, rel_cols, count):  # pragma: no cover - compiled
 def rank_block(scores: np.ndarray, relevant: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ranks, top columns, top scores) of a block.
 
-    ``scores``: (n, P) finite similarities of n queries to the P candidates of a pool.
+    ``scores``: (n, P) similarities of n queries to the P candidates of a pool (should be finite:
+    a non-finite one ranks as the worst score and is reported as -inf in the top).
     ``relevant``: (n, R) column indices into the pool, padded with -1.
     ``ranks``: (n, R) 1-based ranks, ascending per row, 0 where padded.
     top: (n, min(k, P)) columns and scores, best first, pessimistic among ties (k = 0: none).
     """
+    if scores.dtype not in (np.float32, np.float64):  # the kernel is compiled for these two
+        scores = scores.astype(np.float64)
     n, pool = scores.shape
     width = max(1, relevant.shape[1])
     relevant = np.ascontiguousarray(relevant, dtype=np.int64).reshape(n, -1)
@@ -138,7 +161,7 @@ def rank_block(scores: np.ndarray, relevant: np.ndarray, k: int) -> tuple[np.nda
     buffer_width = min(pool, depth + width) if depth else 0
     top_cols = np.empty((n, buffer_width), dtype=np.int64)
     top_scores = np.empty((n, buffer_width), dtype=scores.dtype)
-    _rank_rows(scores, relevant, depth, ranks, top_cols, top_scores)
+    _rank_rows(scores, relevant, depth, np.finfo(scores.dtype).max, ranks, top_cols, top_scores)
     return ranks, top_cols[:, :depth], top_scores[:, :depth]
 
 
