@@ -35,36 +35,21 @@ class EmbedStats:
     seconds: float = 0.0
 
 
-def normalise(vectors: np.ndarray, model: str) -> np.ndarray:
-    """Unit-length float32 rows, computed in float64: in float32 the squares of a ±1e-30 vector
-    underflow to a zero norm and those of a ×1e25 vector overflow to an infinite one (every score
-    NaN), while in float64 any finite non-zero float32 vector normalises to its direction. A norm
-    that is still zero or infinite, or a result that is not finite, names the model."""
-    wide = np.asarray(vectors, dtype=np.float64)
-    norms = np.linalg.norm(wide, axis=1, keepdims=True)
-    bad = ~((norms[:, 0] > 0) & np.isfinite(norms[:, 0]))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise XbenchError(f"model {model}: the vector of unique text #{row} has norm {float(norms[row, 0])!r} and cannot be normalised")
-    unit = (wide / norms).astype(np.float32)
-    finite = np.isfinite(unit).all(axis=1)
-    if not finite.all():
-        raise XbenchError(f"model {model}: normalising the vector of unique text #{int(np.flatnonzero(~finite)[0])} gave a non-finite value")
-    return unit
-
-
 def embed_texts(
     encoder: Encoder,
     texts: list[str],
     role: str,
     options: EncoderOptions,
     cache: EmbeddingCache,
-    normalize: bool,
     quiet: bool = True,
     flush_size: int | None = None,
     stats: EmbedStats | None = None,
 ) -> np.ndarray:
-    """(len(texts), d) float32 vectors for ``texts`` in order, duplicates sharing one encoding."""
+    """(len(texts), d) float32 vectors for ``texts`` in order, duplicates sharing one encoding.
+
+    The vectors are the model's own, never normalised here: cosine is computed exactly from them by
+    the scorer (``search.cosine_scores``), which is also what keeps ±1e-30 or ×1e25 vectors from
+    underflowing or overflowing."""
     started = time.perf_counter()
     flush_size = flush_size or getattr(encoder, "flush_size", None) or flush_size_default()
     stats = stats if stats is not None else EmbedStats()
@@ -96,8 +81,6 @@ def embed_texts(
                 vectors[rows] = batch
     if vectors is None:
         raise XbenchError(f"model {encoder.name}: nothing to encode")
-    if normalize:
-        vectors = normalise(vectors, encoder.name)
     stats.unique += len(unique)
     stats.encoded += len(missing)
     stats.seconds += time.perf_counter() - started

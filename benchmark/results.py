@@ -94,8 +94,6 @@ def frame_to_csv_gz(frame: pd.DataFrame) -> bytes:
 def hardware() -> dict[str, Any]:
     import os
 
-    import faiss
-
     from .search import device_name
 
     info = {
@@ -104,7 +102,6 @@ def hardware() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "faiss": getattr(faiss, "__version__", None),
         "search_device": device_name(),
     }
     try:

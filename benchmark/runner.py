@@ -128,8 +128,8 @@ def evaluate_task(
         dimension = getattr(scorer, "dimension", None)
     else:
         normalize = options.normalize if options.normalize is not None else encoder.similarity == "cosine"
-        queries = embed_texts(encoder, index.query_texts, "query", options, cache, False, config.quiet, stats=q_stats)
-        candidates = embed_texts(encoder, index.candidate_texts, "passage", options, cache, False, config.quiet, stats=c_stats)
+        queries = embed_texts(encoder, index.query_texts, "query", options, cache, config.quiet, stats=q_stats)
+        candidates = embed_texts(encoder, index.candidate_texts, "passage", options, cache, config.quiet, stats=c_stats)
         if queries.shape[1] != candidates.shape[1]:
             raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
         scorer, dimension = DenseScorer(queries, candidates, encoder.name, cosine=normalize), int(queries.shape[1])

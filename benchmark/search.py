@@ -27,6 +27,7 @@ import sys
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
+from numba import njit
 
 from .errors import XbenchError
 
@@ -89,13 +90,21 @@ def cosine_scores(dots: np.ndarray, q_squares: np.ndarray, c_squares: np.ndarray
     whose exact D^2 / N_c are equal get the same score (one rounding each, from equal exact
     values). With integer vectors (n-gram counts, |D| < 2^26) every true cosine tie is a tie, which
     normalising first and rounding each coordinate would break."""
-    signs = np.sign(dots)
-    dots *= dots
-    dots /= c_squares[None, :]
-    dots /= q_squares[:, None]
-    np.sqrt(dots, out=dots)
-    dots *= signs
+    _cosines_in_place(dots, np.ascontiguousarray(q_squares, dtype=np.float64), np.ascontiguousarray(c_squares, dtype=np.float64))
     return dots
+
+
+@njit(cache=True, nogil=True)
+def _cosines_in_place(dots, q_squares, c_squares):  # pragma: no cover - compiled
+    """One pass over the block, each element through the same IEEE operations in the same order
+    as the formula above (no fast-math: correctly rounded division and square root), so the
+    result does not depend on how the block was cut."""
+    rows, cols = dots.shape
+    for i in range(rows):
+        for j in range(cols):
+            d = dots[i, j]
+            value = np.sqrt(((d * d) / c_squares[j]) / q_squares[i])
+            dots[i, j] = value if d > 0 else (-value if d < 0 else 0.0)
 
 
 PoolScores = Callable[[slice], np.ndarray]

@@ -18,7 +18,6 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.embed import normalise
 from benchmark.encoders import check_embeddings
 from benchmark.errors import XbenchError
 from benchmark.metrics.average_precision import average_precision
@@ -111,15 +110,6 @@ def test_check_embeddings_edges():
         check_embeddings("m", torch.ones((1, 3), dtype=torch.complex64), 1, None)
     half = check_embeddings("m", torch.ones((2, 3), dtype=torch.bfloat16), 2, None)
     assert half.dtype == np.float32 and half.tolist() == [[1.0] * 3] * 2
-
-
-def test_normalise_in_float64():
-    signs = np.array([[1, -1, 1, 1], [-1, -1, 1, -1]], dtype=np.float32)
-    unit = signs / 2
-    for scale in (np.float32(1e-30), np.float32(1e25), np.float32(1e-44), np.float32(3e38)):
-        assert np.array_equal(normalise(signs * scale, "m"), unit), scale
-    with pytest.raises(XbenchError, match="model m: .*text #1 has norm 0"):
-        normalise(np.array([[1, 0], [0, 0]], dtype=np.float32), "m")
 
 
 def test_dense_scorer_refuses_non_finite_vectors():
