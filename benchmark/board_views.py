@@ -16,13 +16,15 @@ from tabulate import tabulate
 from . import __version__
 from .board import BOARD_TASKS, TIE_ALPHA, Entry, load_entries, tie_p_values
 from .fsutil import atomic_write_text
+from .verify import verified_label
 
 TASK_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R"}
 TIE_MARK = "≈"
 
 
-def board_rows(entries: list[Entry]) -> list[dict[str, Any]]:
-    """One flat record per model, in rank order; ``tied`` marks a row not significantly below the one above."""
+def board_rows(entries: list[Entry], board: Path | None = None) -> list[dict[str, Any]]:
+    """One flat record per model, in rank order; ``tied`` marks a row not significantly below the one above,
+    ``verified`` the date and sample of an `xbench verify` of exactly these files (None: self-reported)."""
     rows = []
     p_values = tie_p_values(entries) if entries and entries[0].per_query else [None] * len(entries)
     rank = 0
@@ -47,6 +49,7 @@ def board_rows(entries: list[Entry]) -> list[dict[str, Any]]:
         row["date"] = entry.meta.get("submitted")
         row["xbench_version"] = entry.meta.get("xbench_version")
         row["command"] = entry.meta.get("command")
+        row["verified"] = verified_label(Path(board) / "submissions" / entry.key, entry.results) if board else None
         rows.append(row)
     return rows
 
@@ -62,13 +65,13 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     for task in BOARD_TASKS:
         t = TASK_TITLES.get(task, task)
         headers += [f"{t} Mono", f"{t} Cross", f"{t} Multi", f"{t} RD"]
-    headers += ["avg mAP", "date", "xbench"]
+    headers += ["avg mAP", "date", "xbench", "verified"]
     table = []
     for r in rows:
         line = [f"{TIE_MARK}{r['rank']}" if r["tied"] else str(r["rank"]), r["model"], str(r["dimension"] or "-"), _params(r["parameters"])]
         for task in BOARD_TASKS:
             line += [f"{r[f'{task}.{k}']:.3f}" for k in ("mono", "cross", "multi")] + [f"{r[f'{task}.rank_distance']:.1f}"]
-        line += [f"{r['overall']:.3f}", r["date"] or "-", r["xbench_version"] or "-"]
+        line += [f"{r['overall']:.3f}", r["date"] or "-", r["xbench_version"] or "-", r["verified"] or "self-reported"]
         table.append(line)
     body = tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
     lines = [
@@ -79,7 +82,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "(Multi) settings, and the rank distance (RD, lower is less biased toward one language). Higher",
         f"mAP is better; rows are ordered by the average of the six mAPs. {TIE_MARK} marks a model whose",
         f"per-query AP is not significantly different from the row above (paired t-test, p > {TIE_ALPHA}).",
-        "Every row is a full `xbench run` on the canonical data, validated by `xbench submit`.",
+        "Every row is a full `xbench run` on the canonical data, validated by `xbench submit`. The numbers are",
+        "self-reported: `submit` checks that they are consistent, not that they are true. `xbench verify` re-runs",
+        "a random sample of a row's settings and compares every query's values; \"verified\" gives its date and sample.",
         "",
         body,
         "",
@@ -153,10 +158,12 @@ code {{ background: #f4f4f6; padding: .1rem .3rem; }}
 <p class="lead">Multilingual answer-sentence retrieval (LAReQA XQuAD-R and MLQA-R): mAP over the full ranking in the
 monolingual, cross-lingual and multilingual-pool settings, and rank distance (RD, lower = less language bias).
 {mark} marks a row not significantly different from the row above (paired t-test on per-query AP, p &gt; {alpha}).
+The numbers are self-reported: <code>xbench submit</code> checks that they are consistent, not that they are
+true; <code>xbench verify</code> re-runs a random sample of a row's settings, and the last column gives its date and sample.
 Click a column to sort.</p>
 <table class="board" id="board">
 <thead>
-<tr><th class="group" colspan="4"></th>{group_heads}<th class="group" colspan="3"></th></tr>
+<tr><th class="group" colspan="4"></th>{group_heads}<th class="group" colspan="4"></th></tr>
 <tr>{heads}</tr>
 </thead>
 <tbody>
@@ -199,7 +206,7 @@ def page(rows: list[dict[str, Any]], entries: list[Entry]) -> str:
     for task in BOARD_TASKS:
         heads += ["Mono", "Cross", "Multi", "RD"]
         group_heads += f"<th class='group' colspan='4'>{html.escape(TASK_TITLES.get(task, task))}</th>"
-    heads += ["avg mAP", "date", "xbench"]
+    heads += ["avg mAP", "date", "xbench", "verified"]
     head_html = "".join(f"<th class='name'>{h}</th>" if h == "model" else f"<th>{h}</th>" for h in heads)
 
     def td(value: Any, shown: str, cls: str = "") -> str:
@@ -213,7 +220,8 @@ def page(rows: list[dict[str, Any]], entries: list[Entry]) -> str:
         for task in BOARD_TASKS:
             cells += [td(r[f"{task}.{k}"], f"{r[f'{task}.{k}']:.3f}") for k in ("mono", "cross", "multi")]
             cells.append(td(r[f"{task}.rank_distance"], f"{r[f'{task}.rank_distance']:.1f}"))
-        cells += [td(r["overall"], f"{r['overall']:.3f}"), td(r["date"], r["date"] or "-"), td(r["xbench_version"], r["xbench_version"] or "-")]
+        cells += [td(r["overall"], f"{r['overall']:.3f}"), td(r["date"], r["date"] or "-"), td(r["xbench_version"], r["xbench_version"] or "-"),
+                  td(r["verified"], r["verified"] or "self-reported")]
         body.append(f"<tr class='{'tied' if r['tied'] else ''}'>{''.join(cells)}</tr>")
     details = []
     by_key = {e.key: e for e in entries}
@@ -229,7 +237,7 @@ def page(rows: list[dict[str, Any]], entries: list[Entry]) -> str:
 
 def render(board: Path, fmt: str) -> str:
     entries = load_entries(board)
-    rows = board_rows(entries)
+    rows = board_rows(entries, board)
     if fmt == "md":
         return markdown(rows)
     if fmt == "csv":
@@ -244,7 +252,7 @@ def render(board: Path, fmt: str) -> str:
 def rebuild(board: Path) -> list[Path]:
     """Write README.md and index.html of ``board`` from its submissions; returns the paths."""
     entries = load_entries(board)
-    rows = board_rows(entries)
+    rows = board_rows(entries, board)
     outputs = {Path(board) / "README.md": markdown(rows), Path(board) / "index.html": page(rows, entries)}
     for path, text in outputs.items():
         atomic_write_text(path, text)
