@@ -165,7 +165,8 @@ def _close(a: Any, b: Any) -> bool:
 
 
 def check_consistency(task: TaskResult) -> None:
-    """Every setting's mAP from its per-query AP and the headline scores from the settings.
+    """Every setting's mAP (and a pool's rank distance) from its per-query values, and the headline
+    scores from the settings.
 
     The re-run checks per-query values; this ties the numbers the board shows to them, so a file
     edited after ``submit`` cannot keep a verified mark with other headline numbers.
@@ -188,6 +189,8 @@ def check_consistency(task: TaskResult) -> None:
         ap = rows.ap.to_numpy(np.float64)
         if not np.isfinite(ap).all() or not _close(ap.mean(), s["map"]):
             raise _fail(path, f"{label}: map {s['map']} does not recompute from the per-query AP")
+        if s["kind"] == "multi" and not _close(rows.rank_distance.to_numpy(np.float64).mean(), s.get("rank_distance")):
+            raise _fail(path, f"{label}: rank_distance does not recompute from the per-query values")
     for name, value in headline_scores(settings).items():
         if not _close(value, (result.get("scores") or {}).get(name)):
             raise _fail(path, f"scores.{name} does not recompute from the settings")
@@ -333,7 +336,10 @@ def rerun_languages(task: TaskResult, picks: list[Pick], definition: Any) -> tup
     languages = [str(x) for x in task.result.get("languages") or definition.languages]
     needed = set()
     for pick in picks:
-        needed |= set(languages) if pick.kind == "multi" else {pick.query_lang, pick.corpus_lang}
+        wanted = set(languages) if pick.kind == "multi" else {pick.query_lang, pick.corpus_lang}
+        if not wanted <= set(definition.languages):
+            raise _fail(task.path, f"setting {pick.label} names a language task {definition.name} does not have")
+        needed |= wanted
     return tuple(lang for lang in definition.languages if lang in needed)
 
 
@@ -362,12 +368,12 @@ def rerun(task: TaskResult, picks: list[Pick], options: VerifyOptions, log) -> p
 
 
 def compare_setting(pick: Pick, submitted: pd.DataFrame, fresh: pd.DataFrame, sampled_run: bool) -> SettingCheck:
-    """Query by query: every per-query value (AP, rank distance, cutoff metrics, relevant count)
-    within TOLERANCE, and the same queries (a sampled run may hold fewer). The board shows rank
-    distance too, so a forged one must not pass as verified."""
-    columns = [c for c in submitted.columns if c in fresh.columns and c not in KEY_COLUMNS and pd.api.types.is_numeric_dtype(submitted[c])]
+    """Query by query: every per-query value the re-run has (AP, rank distance, cutoff metrics,
+    relevant count) within TOLERANCE, and the same queries (a sampled run may hold fewer). The
+    board shows rank distance too, so a forged or dropped one must not pass as verified."""
+    columns = [c for c in fresh.columns if c not in KEY_COLUMNS and pd.api.types.is_numeric_dtype(fresh[c])]
     columns.sort(key=lambda c: c != "ap")
-    mine = submitted.set_index("query_id")[columns].astype(np.float64)
+    mine = submitted.set_index("query_id").reindex(columns=columns).apply(pd.to_numeric, errors="coerce").astype(np.float64)
     theirs = fresh.set_index("query_id")[columns].astype(np.float64)
     both = mine.index.intersection(theirs.index, sort=False)
     a, b = mine.loc[both], theirs.loc[both]

@@ -64,6 +64,8 @@ def rewrite(folder: Path, task: str, edit) -> None:
     for record in result["settings"]:
         rows = frame[(frame.kind == record["kind"]) & (frame.query_lang == record["query_lang"]) & (frame.corpus_lang == record["corpus_lang"])]
         record["map"] = float(rows.ap.mean())
+        if record["kind"] == "multi":
+            record["rank_distance"] = float(rows.rank_distance.mean())
     result["scores"] = headline_scores(result["settings"])
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
@@ -127,8 +129,9 @@ def test_consistently_forged_copy_is_caught_and_named(honest, context, tmp_path)
     assert len(bad[0]["examples"]) == 3
 
 
-def test_forged_rank_distance_is_caught(honest, context, tmp_path):
-    """The board shows rank distance too: a forged one must not pass as verified."""
+def test_forged_or_dropped_per_query_values_are_caught(honest, context, tmp_path):
+    """The board shows rank distance too: a forged one must not pass as verified, nor a value
+    column left out of the per-query file."""
     forged = tmp_path / "forged-rd"
     shutil.copytree(honest, forged)
 
@@ -137,10 +140,14 @@ def test_forged_rank_distance_is_caught(honest, context, tmp_path):
         frame.loc[rows, "rank_distance"] = 0.0
 
     rewrite(forged, "synth", edit)
-    edit_json(forged, "synth", lambda doc: [s.update(rank_distance=0.0) for s in doc["settings"] if s["kind"] == "multi"])
-    edit_json(forged, "synth", lambda doc: doc.update(scores=headline_scores(doc["settings"])))
+    load_submission(forged)
     result = verify(forged, context, "--sample", "1000", "--seed", "1", "-q")
-    assert result.exit_code == 1 and "synth multi en->all" in result.output
+    assert result.exit_code == 1 and "DISAGREES: 1 setting(s): synth multi en->all: 2 differ" in result.output
+    dropped = tmp_path / "dropped-rd"
+    shutil.copytree(honest, dropped)
+    rewrite(dropped, "synth", lambda frame: frame.pop("ndcg@10"))
+    result = verify(dropped, context, "--sample", "1000", "--seed", "1", "-q")
+    assert result.exit_code == 1 and "synth mono en->en" in result.output
 
 
 def test_inconsistent_aggregate_is_refused(honest, tmp_path, context):
@@ -238,6 +245,23 @@ def test_hostile_inputs_are_one_line_errors(honest, context, tmp_path):
     for args in (["--seed", "-1"], ["--sample", "0"], ["--seed", str(2**64)]):
         assert verify(honest, context, *args).exit_code == 2
     assert verify(honest, context, "--seed", str(2**63 - 1), "-q").exit_code == 0
+
+
+def test_setting_in_a_language_the_task_lacks_is_refused(honest, context, tmp_path):
+    """A consistent result with an invented language: named, never re-run as the whole task."""
+    copy = tmp_path / "invented"
+    shutil.copytree(honest, copy)
+    record = {"kind": "mono", "query_lang": "xx", "corpus_lang": "xx", "map": 1.0, "n_queries": 2}
+    edit_json(copy, "synth", lambda doc: doc["settings"].append(record))
+
+    def add_rows(frame):
+        rows = frame.iloc[:2].assign(kind="mono", query_lang="xx", corpus_lang="xx", ap=1.0)
+        frame.loc[len(frame)], frame.loc[len(frame) + 1] = rows.iloc[0], rows.iloc[1]
+
+    rewrite(copy, "synth", add_rows)
+    load_submission(copy)
+    result = verify(copy, context, "--sample", "1000", "--seed", "1")
+    assert result.exit_code == 1 and "setting synth mono xx->xx names a language task synth does not have" in result.output
 
 
 def test_unregistered_task_without_its_definition_is_usage(honest):
