@@ -262,9 +262,10 @@ def _candidate_specs(model: dict[str, Any], command: Any) -> list[str]:
 
 def identity_mismatch(recorded: dict[str, Any], loaded: dict[str, Any]) -> str | None:
     """Why ``loaded`` is not the recorded model, or None when fingerprint, revision and weights agree."""
-    for key in ("fingerprint", "revision", "weights_sha256"):
+    for key in ("endpoint", "fingerprint", "revision", "weights_sha256"):
         if recorded.get(key) is not None and loaded.get(key) != recorded[key]:
-            return f"its {key} {str(loaded.get(key))[:16]} differs from the recorded {str(recorded[key])[:16]}"
+            width = None if key == "endpoint" else 16
+            return f"its {key} {str(loaded.get(key))[:width]} differs from the recorded {str(recorded[key])[:width]}"
     return None
 
 
@@ -287,6 +288,8 @@ def load_recorded_model(result: dict[str, Any], where: Path, options: Any, overr
         raise refuse(f"an API model needs --api-base (it was run against {model.get('endpoint')})")
     if override:
         specs = [override]
+    elif model.get("kind") == "openai-api":
+        specs = [str(name)]
     elif model.get("kind") == "callable":
         raise refuse("a Python callable is imported only when named with --model")
     else:

@@ -212,6 +212,17 @@ def test_unmatched_model_identity_is_refused(honest, context, tmp_path, edit, wh
     assert result.output.startswith("xbench: error: cannot load the model ") and why in result.output
 
 
+def test_api_model_is_called_only_at_its_recorded_endpoint(honest, context, tmp_path):
+    """No request is made: the identity is compared before anything is encoded."""
+    copy = tmp_path / "api"
+    shutil.copytree(honest, copy)
+    for task in ("synth", "synthp"):
+        edit_json(copy, task, lambda doc: doc["model"].update(kind="openai-api", name="openai:e5", endpoint="http://127.0.0.1:9/v1/embeddings"))
+    result = verify(copy, context, "--seed", "1", "--api-base", "http://127.0.0.1:8/v1")
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "its endpoint http://127.0.0.1:8/v1/embeddings differs from the recorded http://127.0.0.1:9/v1/embeddings" in result.output
+
+
 def test_model_override_must_match_the_identity(honest, context):
     result = verify(honest, context, "--seed", "1", "--model", "tests.encoders_for_tests:ngram_counts")
     assert result.exit_code == 2 and "cannot load the model ngram-hash-3-512" in result.output and "fingerprint" in result.output
