@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
 import stat
 import tempfile
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +36,7 @@ from .fsutil import atomic_write_text, prepared_writes, safe_name
 from .results import PER_QUERY_SUFFIX, read_per_query, read_result
 from .significance import KEY, p_value, paired_scores
 from .validate import validate_result
+from .verify import verified_label
 
 BOARD_TASKS = ("xquad-r", "mlqa-r")
 TIE_ALPHA = 0.05
@@ -69,6 +68,7 @@ class Entry:
     meta: dict[str, Any]
     results: dict[str, dict[str, Any]]
     per_query: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
+    verified: str | None = None  # date and sample of an `xbench verify` of exactly these files; None: self-reported
 
     @property
     def model(self) -> dict[str, Any]:
@@ -99,14 +99,6 @@ def _shown(value: Any) -> str:
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _check_text(path: Path, name: str, value: Any, limit: int = MAX_TEXT, optional: bool = False) -> None:
     if value is None and optional:
         return
@@ -117,43 +109,16 @@ def _check_text(path: Path, name: str, value: Any, limit: int = MAX_TEXT, option
 
 
 def check_board_fields(result: dict[str, Any], path: Path, task: str) -> None:
-    """Refuse, naming the field, anything of the wrong type that the board's views show or compute with.
-
-    Full validation (benchmark.validate) recomputes the numbers; this guards what it does not
-    need but the views do, so that no accepted submission can break a later rebuild.
-    """
-    if result.get("task") != task:
-        _fail(path, "task", f"is {_shown(result.get('task'))}, expected {task!r}")
-    model = result.get("model")
-    if not isinstance(model, dict):
-        _fail(path, "model", f"must be an object, not {_shown(model)}")
-    _check_text(path, "model.name", model.get("name"))
-    for name in ("revision", "weights_sha256", "fingerprint"):
-        _check_text(path, f"model.{name}", model.get(name), optional=True)
-    if not _is_int(model.get("dimension")) or model["dimension"] <= 0:
-        _fail(path, "model.dimension", f"must be a positive integer, not {_shown(model.get('dimension'))}")
-    parameters = model.get("parameters")
-    if parameters is not None and (not _is_int(parameters) or parameters < 0):
-        _fail(path, "model.parameters", f"must be a non-negative integer or absent, not {_shown(parameters)}")
-    _check_text(path, "xbench_version", result.get("xbench_version"))
-    _check_text(path, "command", result.get("command"), MAX_COMMAND, optional=True)
-    scores = result.get("scores")
+    """What the board needs beyond a valid result file (whose field types the one schema,
+    ``result_schema``, has already checked on load): the file holds the task its name says, a
+    dimension to show, and every headline score to rank by."""
+    if result["task"] != task:
+        _fail(path, "task", f"is {_shown(result['task'])}, expected {task!r}")
+    if result["model"].get("dimension") is None:
+        _fail(path, "model.dimension", "is missing (the board shows it)")
     for name in SCORE_NAMES:
-        value = scores.get(name) if isinstance(scores, dict) else None
-        if not _is_number(value):
-            _fail(path, f"scores.{name}", f"must be a finite number, not {_shown(value)}")
-    languages = result.get("languages")
-    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
-        _fail(path, "languages", f"must be a list of language codes, not {_shown(languages)}")
-    settings = result.get("settings")
-    if not isinstance(settings, list):
-        _fail(path, "settings", f"must be a list, not {_shown(settings)}")
-    for i, s in enumerate(settings):
-        if not isinstance(s, dict) or not all(isinstance(s.get(k), str) for k in ("kind", "query_lang", "corpus_lang")) or not _is_number(s.get("map")):
-            _fail(path, f"settings[{i}]", "must hold kind, query_lang and corpus_lang strings and a finite map")
-    per_query, expected = result.get("per_query"), f"{task}{PER_QUERY_SUFFIX}"
-    if not isinstance(per_query, dict) or per_query.get("file") != expected or not isinstance(per_query.get("sha256"), str):
-        _fail(path, "per_query", f"must name the file {expected!r} beside it and its sha256, not {_shown(per_query)}")
+        if result["scores"].get(name) is None:
+            _fail(path, f"scores.{name}", "is missing (the board ranks by it)")
 
 
 def _check_same_model(results: dict[str, dict[str, Any]], where: Path) -> None:
@@ -179,24 +144,6 @@ def _read_meta(path: Path) -> dict[str, Any]:
     return meta
 
 
-def _read_frame(path: Path, result: dict[str, Any]) -> pd.DataFrame:
-    """The per-query table of ``path``, with the columns and values the tie tests pair on."""
-    table = path.parent / result["per_query"]["file"]
-    try:
-        frame = read_per_query(path, result)
-    except (OSError, ValueError, EOFError, zlib.error) as exc:
-        raise XbenchError(f"{table}: not a readable per-query table ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
-    missing = [c for c in (*KEY, "ap") if c not in frame]
-    if missing:
-        _fail(table, "column", f"{missing[0]!r} is missing")
-    ap = pd.to_numeric(frame.ap, errors="coerce")
-    if not ap.between(0.0, 1.0).all():
-        _fail(table, "ap", "holds a value that is not a number in [0, 1]")
-    if frame.duplicated(KEY).any():
-        _fail(table, "query_id", "repeats a (kind, query_lang, corpus_lang, query_id)")
-    return frame
-
-
 def load_entry(folder: Path, key: str | None = None, with_per_query: bool = True) -> Entry:
     """One submission folder as a board entry; refuses, naming the file and field, what the views cannot show."""
     folder = Path(folder)
@@ -207,9 +154,9 @@ def load_entry(folder: Path, key: str | None = None, with_per_query: bool = True
         results[task] = read_result(path)
         check_board_fields(results[task], path, task)
         if with_per_query:
-            frames[task] = _read_frame(path, results[task])
+            frames[task] = read_per_query(path, results[task])
     _check_same_model(results, folder)
-    return Entry(key or folder.name, meta, results, frames)
+    return Entry(key or folder.name, meta, results, frames, verified_label(folder, results))
 
 
 def rank(entries: list[Entry]) -> list[Entry]:

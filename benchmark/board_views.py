@@ -68,6 +68,7 @@ def row_fields(entry: Entry) -> dict[str, Any]:
     row["date"] = entry.meta.get("submitted")
     row["xbench_version"] = entry.meta.get("xbench_version")
     row["command"] = entry.meta.get("command")
+    row["verified"] = entry.verified
     return row
 
 
@@ -125,6 +126,7 @@ def columns() -> list[Column]:
         _score_column("overall", "avg mAP", 3),
         Column("date", lambda r: _text(r["date"]), lambda r: r["date"]),
         Column("xbench", lambda r: _text(r["xbench_version"]), lambda r: r["xbench_version"]),
+        Column("verified", lambda r: _text(r["verified"]) if r["verified"] else "self-reported", lambda r: r["verified"] or ""),
     ]
     return cols
 

@@ -43,6 +43,13 @@ def _printable(value: str) -> str:
     return value
 
 
+def _visible(value: str) -> str:
+    """A name shown on the board must show something."""
+    if not value.strip():
+        raise ValueError("is blank")
+    return value
+
+
 def _plain_name(value: str) -> str:
     """A task name becomes a file name: no folder parts, nothing that walks out of the folder."""
     if value in (".", "..") or any(c in value for c in "/\\\0"):
@@ -57,6 +64,8 @@ PositiveCount = Annotated[int, Field(ge=1, le=10**12)]
 Text = Annotated[str, Field(min_length=1)]
 Label = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Shown = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable), AfterValidator(_visible)]  # a board cell
+Command = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_printable)]
 
 
 class _Record(BaseModel):
@@ -74,11 +83,13 @@ class TaskDefinitionRecord(_Record):
 
 
 class ModelRecord(_Record):
-    name: Label
+    name: Shown
     kind: Optional[str] = None
-    fingerprint: Optional[str] = None
-    revision: Optional[str] = None
+    fingerprint: Optional[Shown] = None
+    revision: Optional[Shown] = None
+    weights_sha256: Optional[Shown] = None
     dimension: Optional[PositiveCount] = None
+    parameters: Optional[Count] = None
 
 
 class DataRecord(_Record):
@@ -121,7 +132,7 @@ class PerQueryRecord(_Record):
 
 class ResultRecord(_Record):
     schema_version: Literal[1]
-    xbench_version: str
+    xbench_version: Shown
     task: Annotated[Label, AfterValidator(_plain_name)]
     task_definition: TaskDefinitionRecord
     languages: Annotated[list[Label], Field(min_length=1)]
@@ -137,7 +148,7 @@ class ResultRecord(_Record):
     timings: dict[str, NonNegative]
     encoding: dict[str, Any]
     hardware: dict[str, Any]
-    command: Optional[str] = None
+    command: Optional[Command] = None
     per_query: PerQueryRecord
 
 
