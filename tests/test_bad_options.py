@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from benchmark.cli import main
 from tests.conftest import LANGS, write_task_definition
+from tests.fake_http import LocalServer, answering
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -291,72 +292,48 @@ def test_option_text_that_is_not_utf8_is_refused(tmp_path, synthetic, option):
 
 # --- a hostile embedding server -------------------------------------------------------------------
 
-class HostileServer:
-    """Answers every POST the way ``mode`` says: wrong types, redirects, huge or trickling bodies."""
+def hostile(mode: str):
+    """An answer to every POST the way ``mode`` says: wrong types, redirects, huge or trickling bodies."""
+    import time
 
-    def __init__(self, mode: str) -> None:
-        import threading
-        import time
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    def answer(request):
+        n = len(request.json_body()["input"])
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def vectors(make):
+            return json.dumps({"data": [{"index": i, "embedding": make(i)} for i in range(n)], "usage": [1]}).encode()
 
-            def log_message(self, *args):
-                pass
+        try:
+            if mode == "ok-odd-usage":
+                request.send(200, vectors(lambda i: [1.0, i + 1.0]))
+            elif mode == "string-numbers":
+                request.send(200, vectors(lambda i: ["1", "2"]))
+            elif mode == "bigint":
+                request.send(200, vectors(lambda i: [10**400, 1]))
+            elif mode == "bool-index":
+                request.send(200, json.dumps({"data": [{"index": True if i == 1 else i, "embedding": [1, 2]} for i in range(n)]}).encode())
+            elif mode == "redirect":
+                request.send(307, b"", ("Location", "http://evil.example/steal?api_key=LOCATIONSECRET"))
+            elif mode == "deep":
+                request.send(200, b"[" * 100_000)
+            elif mode in ("huge", "gzip-bomb"):
+                body = b" " * (4 << 20)
+                if mode == "gzip-bomb":
+                    import gzip
+                    request.send(200, gzip.compress(body), ("Content-Encoding", "gzip"))
+                else:
+                    request.send(200, body)
+            elif mode == "trickle":
+                request.send_response(200)
+                request.send_header("Content-Length", "1000")
+                request.end_headers()
+                for _ in range(40):
+                    request.wfile.write(b" ")
+                    request.wfile.flush()
+                    time.sleep(0.1)
+        except OSError:
+            pass
 
-            def send(self, code, body, *headers):
-                self.send_response(code)
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_POST(self):
-                n = len(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["input"])
-
-                def vectors(make):
-                    return json.dumps({"data": [{"index": i, "embedding": make(i)} for i in range(n)], "usage": [1]}).encode()
-
-                try:
-                    if mode == "ok-odd-usage":
-                        self.send(200, vectors(lambda i: [1.0, i + 1.0]))
-                    elif mode == "string-numbers":
-                        self.send(200, vectors(lambda i: ["1", "2"]))
-                    elif mode == "bigint":
-                        self.send(200, vectors(lambda i: [10**400, 1]))
-                    elif mode == "bool-index":
-                        self.send(200, json.dumps({"data": [{"index": True if i == 1 else i, "embedding": [1, 2]} for i in range(n)]}).encode())
-                    elif mode == "redirect":
-                        self.send(307, b"", ("Location", "http://evil.example/steal?api_key=LOCATIONSECRET"))
-                    elif mode == "deep":
-                        self.send(200, b"[" * 100_000)
-                    elif mode in ("huge", "gzip-bomb"):
-                        body = b" " * (4 << 20)
-                        if mode == "gzip-bomb":
-                            import gzip
-                            self.send(200, gzip.compress(body), ("Content-Encoding", "gzip"))
-                        else:
-                            self.send(200, body)
-                    elif mode == "trickle":
-                        self.send_response(200)
-                        self.send_header("Content-Length", "1000")
-                        self.end_headers()
-                        for _ in range(40):
-                            self.wfile.write(b" ")
-                            self.wfile.flush()
-                            time.sleep(0.1)
-                except OSError:
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    return answer
 
 
 @pytest.mark.parametrize("mode, needle", [
@@ -378,16 +355,13 @@ def test_hostile_server_is_one_error_naming_the_model(monkeypatch, mode, needle)
     monkeypatch.setattr(openai_http, "DEADLINE", 1.0)
     monkeypatch.setattr(openai_http, "MAX_BODY", 1 << 20)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-hostile")
-    server = HostileServer(mode)
-    try:
-        encoder = openai_http.OpenAIEncoder("m", EncoderOptions(api_base=server.base))
+    with LocalServer(answering(hostile(mode), "HTTP/1.1")) as server:
+        encoder = openai_http.OpenAIEncoder("m", EncoderOptions(api_base=f"{server.url}/v1"))
         if needle is None:
             assert encoder.encode(["a", "b"], "query").shape == (2, 2)
             return
         with pytest.raises(XbenchError, match=needle) as caught:
             encoder.encode(["a", "b"], "query")
-    finally:
-        server.close()
     assert "openai:m" in str(caught.value) and "LOCATIONSECRET" not in str(caught.value)
 
 

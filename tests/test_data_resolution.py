@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-
 import pytest
 
 from benchmark.datafiles import resolve_data
 from benchmark.errors import XbenchError
 from benchmark.taskdef import load_definition_file
 from tests.conftest import LANGS
+from tests.fake_http import LocalServer, files
 
 
 @pytest.fixture()
 def served(synthetic):
     """The synthetic data served over HTTP on 127.0.0.1 (the only network the tests use)."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(synthetic.root))
-    handler.log_message = lambda *a, **k: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with LocalServer(files(synthetic.root)) as server:
+        yield server.url
 
 
 def with_url(synthetic, tmp_path, url):

@@ -9,10 +9,6 @@ score below every finite one."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -25,6 +21,7 @@ from benchmark.metrics.ranking import pessimistic_ranks, rank_block
 from benchmark.results import read_per_query, read_result
 from benchmark.search import DenseScorer
 from tests import hostile_encoders
+from tests.fake_http import LocalServer, answering
 
 H = "tests.hostile_encoders:"
 
@@ -158,43 +155,18 @@ def test_top_k_is_not_fooled_by_nan():
 # ---- an embedding API that answers with ±1e-30 vectors --------------------------------------------
 
 
-class TinyVectorServer:
-    """An OpenAI-compatible /v1/embeddings that answers every text with ±1e-30 vectors."""
-
-    def __init__(self):
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                texts = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["input"]
-                vectors = hostile_encoders.tiny_signs(texts).astype(np.float64)
-                data = [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)]
-                payload = json.dumps({"data": data, "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def tiny_vectors(request):
+    """An OpenAI-compatible /v1/embeddings answer: every text gets a ±1e-30 vector."""
+    texts = request.json_body()["input"]
+    vectors = hostile_encoders.tiny_signs(texts).astype(np.float64)
+    data = [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)]
+    request.send_json({"data": data, "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
 
 def test_http_endpoint_with_tiny_vectors_scores_at_chance(tmp_path, synthetic, chance, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     signs, _ = chance
-    server = TinyVectorServer()
-    try:
-        doc, per_query = scores_of(tmp_path, synthetic, "openai:tiny", "--api-base", server.url)
-    finally:
-        server.close()
+    with LocalServer(answering(tiny_vectors)) as server:
+        doc, per_query = scores_of(tmp_path, synthetic, "openai:tiny", "--api-base", f"{server.url}/v1")
     assert per_query.ap.tolist() == signs.ap.tolist()
     assert doc["scores"]["multi"] < 0.25 and doc["scores"]["mono"] < 0.25

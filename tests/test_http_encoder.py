@@ -5,7 +5,6 @@ Every server here listens on 127.0.0.1 only and every request loop is bounded.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -14,7 +13,6 @@ import sys
 import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
@@ -23,6 +21,7 @@ from benchmark.cli import main
 from benchmark.encoders import openai_http
 from benchmark.encoders.ngram_hash import NgramHashEncoder
 from benchmark.results import read_per_query, read_result
+from tests.fake_http import LocalServer, answering
 
 SECRET = "sk-test-DO-NOT-LEAK-123"
 VECTORS = NgramHashEncoder(dim=64)
@@ -37,62 +36,47 @@ class FaultServer:
         self.served = 0
         self.posts = 0
         self.auth = set()
-        owner = self
+        self.lock = threading.Lock()
+        self.http = LocalServer(answering(self.answer), port)
+        self.url = f"{self.http.url}/v1"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                owner.auth.add(self.headers.get("Authorization"))
-                with lock:
-                    owner.posts += 1
-                    fault = owner.faults.pop(0) if owner.faults else None
-                    if fault is None and owner.fail_after is not None and owner.served >= owner.fail_after:
-                        fault = "500"
-                if fault == "drop":
-                    self.close_connection = True
-                    return
-                if fault in ("429", "500", "503", "400"):
-                    self.send_response(int(fault))
-                    if fault == "429":
-                        self.send_header("Retry-After", "0")
-                    self.end_headers()
-                    self.wfile.write(b'{"error": {"message": "injected"}}')
-                    return
-                if fault == "slow":
-                    time.sleep(1.0)
-                if fault == "garbage":
-                    self.send_response(200)
-                    self.end_headers()
-                    self.wfile.write(b'{"data": [ {"index": 0, "embed')
-                    return
-                texts = body["input"]
-                data = [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(VECTORS.encode(texts))]
-                if fault == "short":
-                    data = data[:-1]
-                if fault == "shuffled":
-                    data = list(reversed(data))
-                with lock:
-                    owner.served += 1
-                payload = json.dumps({"data": data, "usage": {"prompt_tokens": 3 * len(texts), "total_tokens": 3 * len(texts)}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, request):
+        body = request.json_body()
+        self.auth.add(request.headers.get("Authorization"))
+        with self.lock:
+            self.posts += 1
+            fault = self.faults.pop(0) if self.faults else None
+            if fault is None and self.fail_after is not None and self.served >= self.fail_after:
+                fault = "500"
+        if fault == "drop":
+            request.close_connection = True
+            return
+        if fault in ("429", "500", "503", "400"):
+            request.send_response(int(fault))
+            if fault == "429":
+                request.send_header("Retry-After", "0")
+            request.end_headers()
+            request.wfile.write(b'{"error": {"message": "injected"}}')
+            return
+        if fault == "slow":
+            time.sleep(1.0)
+        if fault == "garbage":
+            request.send_response(200)
+            request.end_headers()
+            request.wfile.write(b'{"data": [ {"index": 0, "embed')
+            return
+        texts = body["input"]
+        data = [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(VECTORS.encode(texts))]
+        if fault == "short":
+            data = data[:-1]
+        if fault == "shuffled":
+            data = list(reversed(data))
+        with self.lock:
+            self.served += 1
+        request.send_json({"data": data, "usage": {"prompt_tokens": 3 * len(texts), "total_tokens": 3 * len(texts)}})
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
 
 @pytest.fixture(autouse=True)

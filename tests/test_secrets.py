@@ -9,8 +9,6 @@ listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from benchmark.encoders.ngram_hash import NgramHashEncoder
 from benchmark.encoders.openai_http import OpenAIEncoder, parse_endpoint, public_url, redact
 from benchmark.errors import UsageError, XbenchError
 from benchmark.results import read_result
+from tests.fake_http import LocalServer, Request, answering
 
 KEY = "sk-live-KEY-0123456789abcdef"
 PASSWORD = "pw-S3CRET-in-url"
@@ -36,36 +35,21 @@ class EchoServer:
     def __init__(self, mode: str = "ok") -> None:
         self.mode = mode
         self.seen: list[tuple[str, str | None]] = []
-        owner = self
+        self.http = LocalServer(answering(self.answer))
+        self.port = self.http.port
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                auth = self.headers.get("Authorization")
-                owner.seen.append((self.path, auth))
-                if owner.mode == "deny":
-                    echo = f"invalid credentials {auth} for {self.path} (Host {self.headers.get('Host')})"
-                    payload = json.dumps({"error": {"message": echo}}).encode()
-                    self.send_response(401, f"Unauthorized {auth}")
-                elif owner.mode == "deny-plain":
-                    payload = f"<html>no: {auth}\n{self.path}</html>".encode()
-                    self.send_response(403, "Forbidden")
-                else:
-                    data = [{"index": i, "embedding": v.tolist()} for i, v in enumerate(VECTORS.encode(body["input"]))]
-                    payload = json.dumps({"data": data}).encode()
-                    self.send_response(200)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, request: Request) -> None:
+        body = request.json_body()
+        auth = request.headers.get("Authorization")
+        self.seen.append((request.path, auth))
+        if self.mode == "deny":
+            echo = f"invalid credentials {auth} for {request.path} (Host {request.headers.get('Host')})"
+            request.send(401, json.dumps({"error": {"message": echo}}).encode(), reason=f"Unauthorized {auth}")
+        elif self.mode == "deny-plain":
+            request.send(403, f"<html>no: {auth}\n{request.path}</html>".encode(), reason="Forbidden")
+        else:
+            data = [{"index": i, "embedding": v.tolist()} for i, v in enumerate(VECTORS.encode(body["input"]))]
+            request.send(200, json.dumps({"data": data}).encode())
 
     def base(self, credentials: bool = True) -> str:
         userinfo = f"alice:{PASSWORD}@" if credentials else ""
@@ -73,8 +57,7 @@ class EchoServer:
         return f"http://{userinfo}127.0.0.1:{self.port}/v1{query}"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
 
 @pytest.fixture()
