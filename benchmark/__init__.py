@@ -7,7 +7,7 @@ encoder (:mod:`benchmark.encoders`) -> embeddings cache (:mod:`benchmark.cache`,
 -> results (:mod:`benchmark.results`) -> views (:mod:`benchmark.views`).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # 0.2.0: exact, cut-independent scores (numbers may differ from 0.1.0 in near ties)
 
 # Bumped whenever the layout of a result file changes; readers refuse other versions.
 RESULT_SCHEMA_VERSION = 1
