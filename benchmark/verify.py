@@ -35,6 +35,7 @@ from . import __version__
 from .errors import UsageError, XbenchError
 from .fsutil import atomic_write_text
 from .metrics.aggregate import headline_scores
+from .compare import claims_to_be_result
 from .results import PER_QUERY_SUFFIX, read_per_query, read_result, setting_rows
 
 TOLERANCE = 1e-4  # largest |difference| of a per-query value that still agrees (honest re-runs agree exactly)
@@ -120,15 +121,6 @@ def _fail(path: Path, message: str) -> XbenchError:
     return XbenchError(f"{path}: {message}")
 
 
-def _is_result(path: Path) -> bool:
-    """A ``*.json`` in the folder that looks like a result (other JSON files are not ours to judge)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return True  # unreadable: let read_result name the fault
-    return isinstance(doc, dict) and "task" in doc and "per_query" in doc
-
-
 def load_submission(folder: Path) -> Submission:
     """Every result in ``folder`` with its per-query table, checked for internal consistency."""
     folder = Path(folder)
@@ -136,7 +128,7 @@ def load_submission(folder: Path) -> Submission:
         raise XbenchError(f"{folder}: not a folder (give a submission folder or an `xbench run` output folder)")
     tasks: dict[str, TaskResult] = {}
     for path in sorted(folder.glob("*.json")):
-        if path.name in (SUBMISSION_FILE, VERIFICATION_FILE) or not _is_result(path):
+        if path.name in (SUBMISSION_FILE, VERIFICATION_FILE) or not claims_to_be_result(path):
             continue
         result = read_result(path)
         if not isinstance(result.get("per_query"), dict) or not isinstance(result.get("task"), str):

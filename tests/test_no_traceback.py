@@ -354,12 +354,20 @@ CASES = [
     *[(f"check-{name}", ["check", "--baseline", "{good}", "--candidate", f"{{{name.replace('-', '_')}}}"])
       for name in [*RESULT_VARIANTS, *PER_QUERY_VARIANTS]],
     ("check-baseline-nan-ap", ["check", "--baseline", "{pq_nan_ap}", "--candidate", "{good}"]),
+    # ---- verify
+    ("verify-no-argument", ["verify"]),
+    ("verify-missing", ["verify", "{missing}"]),
+    ("verify-file-not-dir", ["verify", "{file}"]),
+    ("verify-empty-dir", ["verify", "{empty}"]),
+    ("verify-sample-zero", ["verify", "{good}", "--sample", "0"]),
+    ("verify-unregistered-task", ["verify", "{good}", "--seed", "1"]),
+    *[(f"verify-junk-{name[:-5]}", ["verify", f"{{dir_{name[:-5]}}}", "--seed", "1"]) for name in JUNK],
+    *[(f"verify-{name}", ["verify", f"{{{name.replace('-', '_')}}}", "--seed", "1"]) for name in [*RESULT_VARIANTS, *PER_QUERY_VARIANTS]],
     # ---- the group
     ("main-unknown-command", ["frobnicate"]),
     ("main-unknown-option", ["--frobnicate"]),
 ]
 
-# cases another branch of issue 8 fixes (result-file schema, board): they fail on this branch; the
 @pytest.fixture()
 def fast_http(monkeypatch):
     monkeypatch.setattr(openai_http, "RETRIES", 0)
@@ -390,10 +398,10 @@ def test_malformed_input_gives_one_line(corpus, fast_http, tmp_path, case_id, te
 def test_the_corpus_is_broad():
     assert len(CASES) >= 60 and len({i for i, _ in CASES}) == len(CASES)
     commands = {t[0] for _, t in CASES}
-    assert {"run", "tasks", "submit", "leaderboard", "compare", "check"} <= commands
+    assert {"run", "tasks", "submit", "leaderboard", "compare", "check", "verify"} <= commands
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["tasks"], ["submit"], ["leaderboard"], ["compare"], ["check"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["tasks"], ["submit"], ["leaderboard"], ["compare"], ["check"], ["verify"]])
 def test_help_of_every_command(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Traceback" not in result.output and "Usage:" in result.output
