@@ -53,7 +53,6 @@ def _checksum(keys: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 @dataclass
 class CacheStats:
     hits: int = 0
-    misses: int = 0
     corrupt_shards: int = 0
 
 
@@ -86,7 +85,7 @@ class EmbeddingCache:
             pass
         return None
 
-    def lookup(self, namespace: str, keys: np.ndarray, dim: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    def lookup(self, namespace: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(found mask, vectors with rows for found keys filled in, or None if nothing was found)."""
         found = np.zeros(len(keys), dtype=bool)
         out: np.ndarray | None = None
@@ -108,7 +107,6 @@ class EmbeddingCache:
                     out[i] = vectors[row]
                     found[i] = True
         self.stats.hits += int(found.sum())
-        self.stats.misses += int((~found).sum())
         return found, out
 
     def store(self, namespace: str, keys: np.ndarray, vectors: np.ndarray) -> Path:

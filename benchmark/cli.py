@@ -587,6 +587,3 @@ def _verdict(report: dict) -> str:
                       f"{s['differing']} differ, {s['missing']} missing, {s['unexpected']} unexpected (e.g. {', '.join(s['examples'])})" for s in bad)
     return f"DISAGREES: {len(bad)} setting(s): {named} ({head})"
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

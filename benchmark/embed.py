@@ -9,7 +9,6 @@ loses at most one flush of work, and a re-run encodes only what is missing.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +31,6 @@ def flush_size_default() -> int:
 class EmbedStats:
     unique: int = 0
     encoded: int = 0
-    seconds: float = 0.0
 
 
 def embed_texts(
@@ -50,7 +48,6 @@ def embed_texts(
     The vectors are the model's own, never normalised here: cosine is computed exactly from them by
     the scorer (``search.cosine_scores``), which is also what keeps ±1e-30 or ×1e25 vectors from
     underflowing or overflowing."""
-    started = time.perf_counter()
     flush_size = flush_size or getattr(encoder, "flush_size", None) or flush_size_default()
     stats = stats if stats is not None else EmbedStats()
     position: dict[str, int] = {}
@@ -83,5 +80,4 @@ def embed_texts(
         raise XbenchError(f"model {encoder.name}: nothing to encode")
     stats.unique += len(unique)
     stats.encoded += len(missing)
-    stats.seconds += time.perf_counter() - started
     return vectors[inverse]

@@ -66,11 +66,6 @@ class TaskDefinition:
     def cutoff_metrics(self) -> tuple[str, ...]:
         return tuple(m for m in self.metrics if "@" in m)
 
-    @property
-    def depth(self) -> int:
-        """How deep the top-k list must go to serve every cutoff metric."""
-        return max((int(m.split("@")[1]) for m in self.cutoff_metrics), default=0)
-
 
 _FIELDS = ("name", "format", "languages", "layout", "files", "version", "description", "reference", "candidate_text",
            "settings", "metrics", "source")

@@ -14,11 +14,11 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from .base import ROLES, Encoder, EncoderOptions, check_embeddings
+from .base import Encoder, EncoderOptions, check_embeddings
 from .callable import CallableEncoder, user_code
 from .sentence_transformer import SentenceTransformerEncoder
 
-__all__ = ["ROLES", "Encoder", "EncoderOptions", "check_embeddings", "load_encoder", "registered_encoders"]
+__all__ = ["Encoder", "EncoderOptions", "check_embeddings", "load_encoder", "registered_encoders"]
 
 _CALLABLE_SPEC = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 

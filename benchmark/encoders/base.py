@@ -8,14 +8,13 @@ revision, source code, max length), ``identity()`` is what a result file records
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import XbenchError
 
-ROLES = ("query", "passage")
 SIMILARITIES = ("cosine", "dot")
 
 
@@ -31,7 +30,6 @@ class EncoderOptions:
     device: str | None = None
     pooling: str | None = None  # plain transformers checkpoints: "mean" (default) or "cls"
     api_base: str | None = None  # embedding APIs: the server's base URL
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def prompt(self, role: str) -> str:
         return self.query_prompt if role == "query" else self.passage_prompt
