@@ -87,7 +87,38 @@ def validate_result(path: Path, data_dir: Path | None = None) -> tuple[dict[str,
             if s["n_queries"] != wanted:
                 fail(f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}: n_queries {s['n_queries']}, the canonical data has {wanted} queries")
     per_query = read_per_query(path, result)
-    cutoffs = definition.cutoff_metrics
+    check_recomputes(result, per_query, where, definition.cutoff_metrics)
+    if canonical is not None:
+        for s in settings:
+            if set(setting_rows(per_query, s).query_id) != canonical.get((s["kind"], s["query_lang"], s["corpus_lang"])):
+                fail(f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}: query ids differ from the canonical data")
+    return result, per_query
+
+
+def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> dict[tuple[str, str, str], set[str]] | None:
+    """With the canonical data at hand, the query ids of every setting of the protocol; None
+    without a local copy (the data checksums still tie the result to the canonical data)."""
+    try:
+        files = resolve_data(definition, definition.languages, data_dir, download=False)
+    except XbenchError:
+        return None
+    data = load_task_data(definition, definition.languages, files, definition.candidate_text)
+    index = build_index(data)
+    return {
+        (plan.setting.kind, plan.setting.query_lang, plan.setting.corpus_lang): {index.query_ids[r] for r in plan.query_rows}
+        for plan in plan_settings(data, index, definition.settings)
+    }
+
+
+def check_recomputes(result: dict[str, Any], per_query: pd.DataFrame, where: str, cutoffs: tuple[str, ...]) -> None:
+    """Every number a result states must follow from the one below it: each setting's mAP, cutoff
+    metrics and rank distance from its per-query rows, the headline scores from the settings. What
+    ``submit`` and ``verify`` both need before they trust a file's aggregates."""
+
+    def fail(message: str) -> None:
+        raise XbenchError(f"{where}: {message}")
+
+    settings = result["settings"]
     for s in settings:
         label = f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}"
         rows = setting_rows(per_query, s)
@@ -117,24 +148,4 @@ def validate_result(path: Path, data_dir: Path | None = None) -> tuple[dict[str,
     for name, value in recomputed.items():
         stated = (result.get("scores") or {}).get(name)
         if value is None or not isinstance(stated, (int, float)) or not _close(value, stated):
-            fail(f"scores.{name} {stated!r} does not recompute from the settings ({value})")
-    if canonical is not None:
-        for s in settings:
-            if set(setting_rows(per_query, s).query_id) != canonical.get((s["kind"], s["query_lang"], s["corpus_lang"])):
-                fail(f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}: query ids differ from the canonical data")
-    return result, per_query
-
-
-def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> dict[tuple[str, str, str], set[str]] | None:
-    """With the canonical data at hand, the query ids of every setting of the protocol; None
-    without a local copy (the data checksums still tie the result to the canonical data)."""
-    try:
-        files = resolve_data(definition, definition.languages, data_dir, download=False)
-    except XbenchError:
-        return None
-    data = load_task_data(definition, definition.languages, files, definition.candidate_text)
-    index = build_index(data)
-    return {
-        (plan.setting.kind, plan.setting.query_lang, plan.setting.corpus_lang): {index.query_ids[r] for r in plan.query_rows}
-        for plan in plan_settings(data, index, definition.settings)
-    }
+            fail(f"scores.{name} does not recompute from the settings (stated {stated!r}, recomputed {value})")

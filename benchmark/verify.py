@@ -34,16 +34,15 @@ import pandas as pd
 from . import __version__
 from .errors import UsageError, XbenchError
 from .fsutil import atomic_write_text
-from .metrics.aggregate import headline_scores
 from .compare import claims_to_be_result
+from .result_schema import cutoff_metrics
 from .results import PER_QUERY_SUFFIX, read_per_query, read_result, setting_rows
+from .validate import check_recomputes
 
 TOLERANCE = 1e-4  # largest |difference| of a per-query value that still agrees (honest re-runs agree exactly)
-CONSISTENCY = 1e-9  # aggregates must recompute from the per-query values this closely
 SHOWN = 5  # query ids named per disagreeing setting
 VERIFICATION_FILE = "verification.json"
 SUBMISSION_FILE = "submission.json"
-KINDS = ("mono", "cross", "multi")
 KEY_COLUMNS = ("kind", "query_lang", "corpus_lang", "query_id")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -150,42 +149,17 @@ def load_submission(folder: Path) -> Submission:
     return submission
 
 
-def _close(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return isinstance(b, (int, float)) and abs(float(a) - float(b)) <= CONSISTENCY * max(1.0, abs(float(a)))
-
-
 def check_consistency(task: TaskResult) -> None:
-    """Every setting's mAP (and a pool's rank distance) from its per-query values, and the headline
-    scores from the settings.
+    """The model's identity, then every aggregate from the per-query values (as ``submit`` checks
+    them: :func:`validate.check_recomputes`).
 
     The re-run checks per-query values; this ties the numbers the board shows to them, so a file
     edited after ``submit`` cannot keep a verified mark with other headline numbers.
     """
     result, path = task.result, task.path
-    if not isinstance(result.get("model"), dict) or not result["model"].get("fingerprint"):
+    if not result["model"].get("fingerprint"):
         raise _fail(path, "field 'model' has no fingerprint: the model's identity is unknown")
-    settings = result["settings"]
-    if not isinstance(settings, list) or not settings:
-        raise _fail(path, "field 'settings' is not a non-empty list")
-    for s in settings:
-        rows = setting_rows(task.per_query, s)
-        label = f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}"
-        if s["kind"] not in KINDS:
-            raise _fail(path, f"{label}: unknown kind")
-        if len(rows) != s["n_queries"] or not len(rows):
-            raise _fail(path, f"{label}: n_queries {s['n_queries']} but {len(rows)} per-query rows")
-        if rows.query_id.duplicated().any():
-            raise _fail(path, f"{label}: a query appears twice")
-        ap = rows.ap.to_numpy(np.float64)
-        if not np.isfinite(ap).all() or not _close(ap.mean(), s["map"]):
-            raise _fail(path, f"{label}: map {s['map']} does not recompute from the per-query AP")
-        if s["kind"] == "multi" and not _close(rows.rank_distance.to_numpy(np.float64).mean(), s.get("rank_distance")):
-            raise _fail(path, f"{label}: rank_distance does not recompute from the per-query values")
-    for name, value in headline_scores(settings).items():
-        if not _close(value, (result.get("scores") or {}).get(name)):
-            raise _fail(path, f"scores.{name} does not recompute from the settings")
+    check_recomputes(result, task.per_query, str(path), cutoff_metrics(result))
 
 
 def draw_sample(submission: Submission, size: int, seed: int) -> tuple[list[Pick], int]:

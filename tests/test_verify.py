@@ -262,14 +262,15 @@ def test_setting_in_a_language_the_task_lacks_is_refused(honest, context, tmp_pa
     """A consistent result with an invented language: named, never re-run as the whole task."""
     copy = tmp_path / "invented"
     shutil.copytree(honest, copy)
-    def invent(doc):
-        doc["settings"].append({**doc["settings"][0], "query_lang": "xx", "corpus_lang": "xx", "map": 1.0, "n_queries": 2})
+    def invent(doc):  # every value of the invented setting is 1.0, in its record and in its rows
+        record = {k: (1.0 if "@" in k else v) for k, v in doc["settings"][0].items()}
+        doc["settings"].append({**record, "query_lang": "xx", "corpus_lang": "xx", "map": 1.0, "n_queries": 2})
         doc["per_query"]["rows"] += 2
 
     edit_json(copy, "synth", invent)
 
     def add_rows(frame):
-        rows = frame.iloc[:2].assign(kind="mono", query_lang="xx", corpus_lang="xx", ap=1.0)
+        rows = frame.iloc[:2].assign(kind="mono", query_lang="xx", corpus_lang="xx", ap=1.0, **{c: 1.0 for c in frame.columns if "@" in c})
         frame.loc[len(frame)], frame.loc[len(frame) + 1] = rows.iloc[0], rows.iloc[1]
 
     rewrite(copy, "synth", add_rows)
