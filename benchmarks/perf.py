@@ -50,10 +50,10 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 
 
 def unique_texts(task: str, data_dir: Path) -> dict[str, list[str]]:
-    from benchmark.datafiles import resolve_data
-    from benchmark.formats import load_task_data
-    from benchmark.settings import build_index
-    from benchmark.taskdef import get_task
+    from benchmark.engine.datafiles import resolve_data
+    from benchmark.engine.formats import load_task_data
+    from benchmark.engine.settings import build_index
+    from benchmark.engine.taskdef import get_task
 
     definition = get_task(task)
     data = load_task_data(definition, definition.languages, resolve_data(definition, definition.languages, data_dir), definition.candidate_text)

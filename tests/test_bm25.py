@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from benchmark.cli import main
 from benchmark.encoders.bm25 import BM25Model, tokenize
-from benchmark.results import read_result
-from benchmark.settings import ALL, TaskIndex
+from benchmark.results.files import read_result
+from benchmark.engine.settings import ALL, TaskIndex
 from tests.paths import SHARED_LAREQA
 
 bm25s = pytest.importorskip("bm25s")

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from benchmark import board as board_mod
+from benchmark.leaderboard import store as board_mod
 from benchmark import fsutil
-from benchmark.board_views import columns, markdown, md_code, md_text, views
+from benchmark.leaderboard.views import columns, markdown, md_code, md_text, views
 from benchmark.cli import main
 from benchmark.errors import XbenchError
 
@@ -448,7 +448,7 @@ def test_views_render_any_value_type():
 
 def _page_without_details(row) -> str:
     """The page's table for one row (details need an entry's per-language results, checked on a real board above)."""
-    from benchmark import board_views
+    from benchmark.leaderboard import views as board_views
 
     return board_views.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="",
                                    rows="".join(board_views._td(c.sort(row), c.text(row), c.css) for c in columns()).join(("<tr>", "</tr>")))

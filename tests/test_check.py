@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from junitparser import JUnitXml
 
 from benchmark.cli import main
-from benchmark.results import read_per_query, read_result
+from benchmark.results.files import read_per_query, read_result
 from tests.paths import SHARED_LAREQA
 
 LANGS = "en,de,es"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.datafiles import resolve_data
+from benchmark.engine.datafiles import resolve_data
 from benchmark.errors import XbenchError
-from benchmark.taskdef import load_definition_file
+from benchmark.engine.taskdef import load_definition_file
 from tests.conftest import LANGS
 from tests.fake_http import LocalServer, files
 
@@ -74,7 +74,7 @@ def test_download_with_wrong_checksum_is_refused(synthetic, served, tmp_path, mo
 
 def test_builtin_tasks_pin_the_shared_checksums():
     """The shipped definitions carry exactly the SHA256SUMS of ../shared/data/lareqa."""
-    from benchmark.taskdef import available_tasks
+    from benchmark.engine.taskdef import available_tasks
     from tests.paths import SHARED_LAREQA
 
     if SHARED_LAREQA is None or not (SHARED_LAREQA / "SHA256SUMS").is_file():

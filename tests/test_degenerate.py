@@ -18,8 +18,8 @@ from benchmark.encoders import check_embeddings
 from benchmark.errors import XbenchError
 from benchmark.metrics.average_precision import average_precision
 from benchmark.metrics.ranking import pessimistic_ranks, rank_block
-from benchmark.results import read_per_query, read_result
-from benchmark.search import DenseScorer
+from benchmark.results.files import read_per_query, read_result
+from benchmark.engine.search import DenseScorer
 from tests import hostile_encoders
 from tests.fake_http import LocalServer, answering
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from benchmark.encoders import EncoderOptions, load_encoder
-from benchmark.results import frame_to_csv_gz
-from benchmark.runner import RunConfig, evaluate_task
-from benchmark.search import DenseScorer, cosine_scores, dot_scores, exact_dots, quantise, squared_norms
-from benchmark.taskdef import load_definition_file
+from benchmark.results.files import frame_to_csv_gz
+from benchmark.engine.runner import RunConfig, evaluate_task
+from benchmark.engine.search import DenseScorer, cosine_scores, dot_scores, exact_dots, quantise, squared_norms
+from benchmark.engine.taskdef import load_definition_file
 from tests.paths import SHARED_LAREQA
 
 

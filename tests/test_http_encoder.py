@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from benchmark.cli import main
 from benchmark.encoders import openai_http
 from benchmark.encoders.ngram_hash import NgramHashEncoder
-from benchmark.results import read_per_query, read_result
+from benchmark.results.files import read_per_query, read_result
 from tests.fake_http import LocalServer, answering
 
 SECRET = "sk-test-DO-NOT-LEAK-123"

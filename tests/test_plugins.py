@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from benchmark.cli import main
 from benchmark.encoders import load_encoder
-from benchmark.taskdef import available_tasks
+from benchmark.engine.taskdef import available_tasks
 
 
 @pytest.fixture()
@@ -44,7 +44,7 @@ def plugin_package(tmp_path, synthetic, monkeypatch):
                 return np.asarray([[len(t) + 1.0, 1.0, 2.0] for t in texts], dtype=np.float32)
 
         def read_same_as_lareqa(path, lang, candidate_text):
-            from benchmark.formats.lareqa import read_lareqa
+            from benchmark.engine.formats.lareqa import read_lareqa
             return read_lareqa(path, lang, candidate_text)
         """))
     info = site / "xbench_plugin_demo-1.0.dist-info"

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.results import read_per_query, setting_rows
+from benchmark.results.files import read_per_query, setting_rows
 from tests.encoders_for_tests import ngram_counts
 from tests.paths import SHARED_LAREQA
 from tests.reference.protocol_reference import reference_scores

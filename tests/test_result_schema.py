@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from benchmark import results as results_module
+from benchmark.results import files as results_module
 from benchmark.cli import main
-from benchmark.compare import load
+from benchmark.regression.compare import load
 from benchmark.errors import XbenchError
 from benchmark.metrics.aggregate import headline_scores
-from benchmark.results import cutoff_aggregates, read_per_query, read_result, write_result
+from benchmark.results.files import cutoff_aggregates, read_per_query, read_result, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = sorted((REPO / "leaderboard" / "submissions").glob("*/*-r.json"))

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.results import read_per_query, read_result, setting_rows
+from benchmark.results.files import read_per_query, read_result, setting_rows
 
 
 def run(*args, env=None):

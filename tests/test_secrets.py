@@ -19,7 +19,7 @@ from benchmark.encoders import EncoderOptions, openai_http
 from benchmark.encoders.ngram_hash import NgramHashEncoder
 from benchmark.encoders.openai_http import OpenAIEncoder, parse_endpoint, public_url, redact
 from benchmark.errors import UsageError, XbenchError
-from benchmark.results import read_result
+from benchmark.results.files import read_result
 from tests.fake_http import LocalServer, Request, answering
 
 KEY = "sk-live-KEY-0123456789abcdef"
@@ -197,7 +197,7 @@ def test_internal_errors_are_scrubbed_too(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError(message)
 
-    monkeypatch.setattr("benchmark.taskdef.available_tasks", explode)
+    monkeypatch.setattr("benchmark.engine.taskdef.available_tasks", explode)
     result = CliRunner().invoke(main, ["run", "--model", "ngram-hash", "-q"])
     assert result.exit_code == 1 and "internal error: RuntimeError" in result.stderr
     assert_no_secret(result.stdout, result.stderr)

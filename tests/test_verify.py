@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from benchmark.cli import main
 from benchmark.metrics.aggregate import headline_scores
-from benchmark.verify import VERIFICATION_FILE, draw_sample, load_submission, verified_label
+from benchmark.leaderboard.verify import VERIFICATION_FILE, draw_sample, load_submission, verified_label
 from tests.paths import REPO, SHARED_LAREQA
 
 
@@ -306,7 +306,7 @@ def test_real_board_submission_verifies_and_the_board_marks_it(tmp_path):
     shutil.copytree(BOARD_NGRAM, forged)
     picks = draw_sample(load_submission(forged), 2, seed)[0]
     rewrite(forged, picks[0].task, forge_setting(*[getattr(picks[0], k) for k in ("task", "kind", "query_lang", "corpus_lang")]))
-    from benchmark.validate import validate_result
+    from benchmark.leaderboard.validate import validate_result
 
     validate_result(forged / f"{picks[0].task}.json", SHARED_LAREQA)  # the forgery passes submit's checks
     result = cli("verify", forged, "--sample", 2, "--seed", seed, "--cache-dir", tmp_path / "cache", "-q", env=env)

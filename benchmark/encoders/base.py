@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import XbenchError
+from benchmark.errors import XbenchError
 
 SIMILARITIES = ("cosine", "dot")
 

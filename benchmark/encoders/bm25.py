@@ -19,9 +19,9 @@ from typing import Any, Iterator
 import numpy as np
 import regex
 
-from ..errors import XbenchError
-from ..search import DEFAULT_MEMORY_BUDGET, PoolScores, block_rows
-from ..settings import ALL, TaskIndex
+from benchmark.errors import XbenchError
+from benchmark.engine.search import DEFAULT_MEMORY_BUDGET, PoolScores, block_rows
+from benchmark.engine.settings import ALL, TaskIndex
 from .base import EncoderOptions
 
 UNSEGMENTED = {"zh", "ja", "th", "lo", "km", "my"}

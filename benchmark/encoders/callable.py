@@ -21,7 +21,7 @@ import os
 import sys
 from typing import Any, Iterator
 
-from ..errors import UsageError, XbenchError
+from benchmark.errors import UsageError, XbenchError
 from .base import SIMILARITIES, EncoderOptions
 
 

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..errors import XbenchError
+from benchmark.errors import XbenchError
 from .base import EncoderOptions
 from .sentence_transformer import files_fingerprint
 

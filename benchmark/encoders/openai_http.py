@@ -38,7 +38,7 @@ from urllib.parse import SplitResult, parse_qsl, quote, quote_plus, unquote, url
 
 import numpy as np
 
-from ..errors import UsageError, XbenchError
+from benchmark.errors import UsageError, XbenchError
 from .base import EncoderOptions
 
 MAX_BATCH = 64

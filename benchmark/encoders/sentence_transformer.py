@@ -16,8 +16,8 @@ from typing import Any
 
 import platformdirs
 
-from ..errors import XbenchError
-from ..fsutil import atomic_write_text, sha256_file
+from benchmark.errors import XbenchError
+from benchmark.fsutil import atomic_write_text, sha256_file
 from .base import EncoderOptions
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UsageError, XbenchError
+from benchmark.errors import UsageError, XbenchError
 from .base import EncoderOptions
 from .sentence_transformer import directory_fingerprint, parameter_count
 

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError, XbenchError
-from .results import PER_QUERY_SUFFIX, read_json, read_per_query, read_result
+from benchmark.errors import UsageError, XbenchError
+from benchmark.results.files import PER_QUERY_SUFFIX, read_json, read_per_query, read_result
 from .significance import KEY, holm, p_value
 
 SETTING = ["kind", "query_lang", "corpus_lang"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .compare import compare_task
-from .fsutil import atomic_write_bytes
+from benchmark.fsutil import atomic_write_bytes
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .metrics.average_precision import average_precision
-from .metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows, stack_padded
-from .metrics.ranking import rank_block
-from .metrics.rank_distance import rank_distance
-from .progress import bar
+from benchmark.metrics.average_precision import average_precision
+from benchmark.metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows, stack_padded
+from benchmark.metrics.ranking import rank_block
+from benchmark.metrics.rank_distance import rank_distance
+from benchmark.progress import bar
 from .search import DEFAULT_MEMORY_BUDGET, PoolScores, Scorer
 from .settings import Setting, SettingPlan, TaskIndex
 

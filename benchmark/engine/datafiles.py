@@ -16,8 +16,8 @@ from pathlib import Path
 
 import platformdirs
 
-from .errors import XbenchError
-from .fsutil import atomic_open, sha256_file
+from benchmark.errors import XbenchError
+from benchmark.fsutil import atomic_open, sha256_file
 from .taskdef import TaskDefinition
 
 DATA_ENV = "XBENCH_DATA"

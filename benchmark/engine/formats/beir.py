@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..corpus import LanguageData
-from ..errors import XbenchError
+from benchmark.engine.corpus import LanguageData
+from benchmark.errors import XbenchError
 
 QRELS_PREFERENCE = ("test.tsv", "dev.tsv", "train.tsv")
 

@@ -18,10 +18,10 @@ from .cache import EmbeddingCache
 from .corpus import TaskData
 from .datafiles import ResolvedData, resolve_data
 from .embed import EmbedStats, embed_texts
-from .encoders import Encoder, EncoderOptions
-from .errors import UsageError, XbenchError
+from benchmark.encoders import Encoder, EncoderOptions
+from benchmark.errors import UsageError, XbenchError
 from .formats import load_task_data
-from .results import build_result
+from benchmark.results.files import build_result
 from .scoring import score_settings
 from .search import DEFAULT_MEMORY_BUDGET, DenseScorer
 from .settings import SettingPlan, build_index, plan_settings

@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import UsageError, XbenchError
-from .fsutil import atomic_write_text
-from .compare import claims_to_be_result
-from .result_schema import cutoff_metrics
-from .results import PER_QUERY_SUFFIX, read_per_query, read_result, setting_rows
+from benchmark import __version__
+from benchmark.errors import UsageError, XbenchError
+from benchmark.fsutil import atomic_write_text
+from benchmark.regression.compare import claims_to_be_result
+from benchmark.results.schema import cutoff_metrics
+from benchmark.results.files import PER_QUERY_SUFFIX, read_per_query, read_result, setting_rows
 from .validate import check_recomputes
 
 TOLERANCE = 1e-4  # largest |difference| of a per-query value that still agrees (honest re-runs agree exactly)
@@ -202,7 +202,7 @@ def _flag_value(words: list[str], *flags: str) -> str | None:
 
 def recorded_options(result: dict[str, Any], api_base: str | None, device: str | None, batch_size: int):
     """The encoder options that change numbers, as the result records them."""
-    from .encoders import EncoderOptions
+    from benchmark.encoders import EncoderOptions
 
     model = result["model"]
     max_length = model.get("max_length") if "max_length" in model else _flag_value(_command_words(result.get("command")), "--max-length")
@@ -220,7 +220,7 @@ def recorded_options(result: dict[str, Any], api_base: str | None, device: str |
 
 def _candidate_specs(model: dict[str, Any], command: Any) -> list[str]:
     """What to try as ``--model``: the recorded command's, the recorded name, every registered name."""
-    from .encoders import registered_encoders
+    from benchmark.encoders import registered_encoders
 
     specs = [_flag_value(_command_words(command), "--model", "-m"), model.get("name"), *registered_encoders()]
     return list(dict.fromkeys(s for s in specs if isinstance(s, str) and s))
@@ -242,7 +242,7 @@ def load_recorded_model(result: dict[str, Any], where: Path, options: Any, overr
     says alone: the first is imported only when named with ``--model``, the second is called only
     at the ``--api-base`` the user gives.
     """
-    from .encoders import load_encoder
+    from benchmark.encoders import load_encoder
 
     model = result["model"]
     name = model.get("name")
@@ -294,7 +294,7 @@ class VerifyOptions:
 
 def _definition(name: str, extra: tuple[str, ...]) -> Any:
     """The task named in a result: one of the definition files given, else a registered task."""
-    from .taskdef import get_task
+    from benchmark.engine.taskdef import get_task
 
     given = {d.name: d for d in (get_task(t) for t in extra)}
     return given.get(name) or get_task(name)
@@ -314,7 +314,7 @@ def rerun_languages(task: TaskResult, picks: list[Pick], definition: Any) -> tup
 
 def rerun(task: TaskResult, picks: list[Pick], options: VerifyOptions, log) -> pd.DataFrame:
     """Re-evaluate the settings of ``picks`` of one task; returns the re-run's per-query table."""
-    from .runner import RunConfig, evaluate_task
+    from benchmark.engine.runner import RunConfig, evaluate_task
 
     result = task.result
     definition = _definition(result["task"], options.tasks)

@@ -31,10 +31,10 @@ from typing import Any, Callable, Iterator, NoReturn
 import numpy as np
 import pandas as pd
 
-from .errors import XbenchError
-from .fsutil import atomic_write_text, prepared_writes, safe_name
-from .results import PER_QUERY_SUFFIX, read_per_query, read_result
-from .significance import KEY, p_value, paired_scores
+from benchmark.errors import XbenchError
+from benchmark.fsutil import atomic_write_text, prepared_writes, safe_name
+from benchmark.results.files import PER_QUERY_SUFFIX, read_per_query, read_result
+from benchmark.regression.significance import KEY, p_value, paired_scores
 from .validate import validate_result
 from .verify import verified_label
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import XbenchError
+from benchmark.errors import XbenchError
 
 PER_QUERY_SUFFIX = ".per_query.csv.gz"
 SETTING_KINDS = ("mono", "cross", "multi")

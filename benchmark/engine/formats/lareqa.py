@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..corpus import LanguageData
-from ..errors import XbenchError
+from benchmark.engine.corpus import LanguageData
+from benchmark.errors import XbenchError
 
 
 def _field(obj: Any, key: str, kind: type | tuple[type, ...], where: str, path: Path) -> Any:

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .datafiles import resolve_data
-from .errors import XbenchError
-from .formats import load_task_data
-from .metrics.aggregate import headline_scores
-from .results import read_per_query, read_result, setting_rows
-from .settings import ALL, build_index, plan_settings
-from .taskdef import TaskDefinition, get_task
+from benchmark.engine.datafiles import resolve_data
+from benchmark.errors import XbenchError
+from benchmark.engine.formats import load_task_data
+from benchmark.metrics.aggregate import headline_scores
+from benchmark.results.files import read_per_query, read_result, setting_rows
+from benchmark.engine.settings import ALL, build_index, plan_settings
+from benchmark.engine.taskdef import TaskDefinition, get_task
 
 TOLERANCE = 1e-9
 

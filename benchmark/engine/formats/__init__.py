@@ -11,16 +11,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from ..corpus import LanguageData, TaskData
-from ..datafiles import ResolvedData
-from ..errors import XbenchError
-from ..taskdef import TaskDefinition
+from benchmark.engine.corpus import LanguageData, TaskData
+from benchmark.engine.datafiles import ResolvedData
+from benchmark.errors import XbenchError
+from benchmark.engine.taskdef import TaskDefinition
 
 Reader = Callable[[Path, str, str], LanguageData]
 
 _BUILTIN = {
-    "lareqa": "benchmark.formats.lareqa:read_lareqa",
-    "beir": "benchmark.formats.beir:read_beir",
+    "lareqa": "benchmark.engine.formats.lareqa:read_lareqa",
+    "beir": "benchmark.engine.formats.beir:read_beir",
 }
 
 

@@ -22,7 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .errors import UsageError, XbenchError
+from benchmark.errors import UsageError, XbenchError
 
 SETTING_KINDS = ("mono", "cross", "multi")
 CANDIDATE_TEXTS = ("sentence", "sentence+context")
@@ -154,7 +154,7 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
     if candidate_text not in CANDIDATE_TEXTS:
         raise fail("candidate_text", f"must be one of {', '.join(CANDIDATE_TEXTS)}")
     metrics = strings("metrics", list(DEFAULT_METRICS))
-    from .metrics import check_metric_names  # local: metrics imports nothing from here
+    from benchmark.metrics import check_metric_names  # local: metrics imports nothing from here
 
     try:
         check_metric_names(metrics)

@@ -29,7 +29,7 @@ from typing import Callable, Iterator, Protocol
 import numpy as np
 from numba import njit
 
-from .errors import XbenchError
+from benchmark.errors import XbenchError
 
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
 GRID_BITS = 26  # coordinates of a norm-< 1 vector are rounded to multiples of 2^-26

@@ -21,10 +21,10 @@ from typing import Any, Callable
 
 from tabulate import tabulate
 
-from . import __version__
-from .board import BOARD_TASKS, TIE_ALPHA, Entry, load_entries, locked, tie_p_values
-from .errors import XbenchError
-from .fsutil import prepared_writes
+from benchmark import __version__
+from .store import BOARD_TASKS, TIE_ALPHA, Entry, load_entries, locked, tie_p_values
+from benchmark.errors import XbenchError
+from benchmark.fsutil import prepared_writes
 
 TASK_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R"}
 TIE_MARK = "≈"

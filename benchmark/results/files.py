@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import RESULT_SCHEMA_VERSION, __version__
-from .errors import XbenchError
-from .fsutil import atomic_write_bytes, atomic_write_text
-from .metrics.aggregate import headline_scores, macro_mean
-from .result_schema import PER_QUERY_SUFFIX, expected_rows, metric_columns, per_query_columns, typed_per_query, validate_document
-from .scoring import SettingScores
+from benchmark import RESULT_SCHEMA_VERSION, __version__
+from benchmark.errors import XbenchError
+from benchmark.fsutil import atomic_write_bytes, atomic_write_text
+from benchmark.metrics.aggregate import headline_scores, macro_mean
+from .schema import PER_QUERY_SUFFIX, expected_rows, metric_columns, per_query_columns, typed_per_query, validate_document
+from benchmark.engine.scoring import SettingScores
 
 MAX_JSON_BYTES = 64 << 20  # the largest shipped result JSON is under 100 kB
 # A per-query row written by xbench takes about 100 bytes (kind, two languages, a query id, seven
@@ -94,7 +94,7 @@ def frame_to_csv_gz(frame: pd.DataFrame) -> bytes:
 def hardware() -> dict[str, Any]:
     import os
 
-    from .search import device_name
+    from benchmark.engine.search import device_name
 
     info = {
         "machine": platform.machine(),

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from .errors import XbenchError
-from .fsutil import atomic_write_bytes
+from benchmark.errors import XbenchError
+from benchmark.fsutil import atomic_write_bytes
 
 CACHE_ENV = "XBENCH_CACHE"
 log = logging.getLogger("xbench.cache")

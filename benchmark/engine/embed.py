@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cache import EmbeddingCache, text_keys
-from .encoders import Encoder, EncoderOptions, check_embeddings
-from .errors import XbenchError
-from .progress import bar
+from benchmark.encoders import Encoder, EncoderOptions, check_embeddings
+from benchmark.errors import XbenchError
+from benchmark.progress import bar
 
 FLUSH_SIZE = 2048  # texts per cache write; $XBENCH_FLUSH_SIZE overrides
 CALL_SIZE = 256  # texts per encoder call (at least the batch size): the progress bar's step

@@ -20,8 +20,8 @@ from typing import NoReturn
 
 import click
 
-from . import __version__
-from .errors import UsageError, XbenchError
+from benchmark import __version__
+from benchmark.errors import UsageError, XbenchError
 
 EXAMPLES_RUN = """
 \b
@@ -75,7 +75,7 @@ class _Group(click.Group):
 
 def _fail(message: str, code: int) -> NoReturn:
     """Print ``message`` as one ``xbench: error:`` line, scrubbed of secrets, and exit with ``code``."""
-    from .encoders.openai_http import redact
+    from benchmark.encoders.openai_http import redact
 
     click.echo(f"xbench: error: {redact(message)}", err=True)
     sys.exit(code)
@@ -149,14 +149,14 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
     costs nothing: the task definitions, the languages, --api-base, and that --output and the
     embedding cache can be written.
     """
-    from .cache import CACHE_ENV, EmbeddingCache
-    from .encoders import EncoderOptions, load_encoder
-    from .encoders.openai_http import parse_endpoint
-    from .fsutil import safe_name
-    from .results import PER_QUERY_SUFFIX, write_result
-    from .runner import RunConfig, evaluate_task
-    from .taskdef import available_tasks, get_task
-    from .views import matrix_table
+    from benchmark.engine.cache import CACHE_ENV, EmbeddingCache
+    from benchmark.encoders import EncoderOptions, load_encoder
+    from benchmark.encoders.openai_http import parse_endpoint
+    from benchmark.fsutil import safe_name
+    from benchmark.results.files import PER_QUERY_SUFFIX, write_result
+    from benchmark.engine.runner import RunConfig, evaluate_task
+    from benchmark.engine.taskdef import available_tasks, get_task
+    from benchmark.results.views import matrix_table
 
     _check_text(model=model, **p)
     if not model.strip():
@@ -246,7 +246,7 @@ def _check_writable(folder: Path, option: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the headline scores as JSON on stdout instead of tables.")
 def run(model, output, as_json, **params) -> None:
     """Evaluate a model on every setting of the chosen tasks and write result files."""
-    from .views import summary_table
+    from benchmark.results.views import summary_table
 
     results = [result for result, _ in _evaluate(model, output, dict(params, as_json=as_json))]
     if as_json:
@@ -264,7 +264,7 @@ def _reproduce(ctx: click.Context) -> str:
     """The ``xbench run`` line that reproduces the numbers: options that change them, credentials removed."""
     import shlex
 
-    from .encoders.openai_http import public_url
+    from benchmark.encoders.openai_http import public_url
 
     words = ["xbench", "run"]
     for param in ctx.command.params:
@@ -305,7 +305,7 @@ def tasks_command(data_dir, as_json) -> None:
     """
     from tabulate import tabulate
 
-    from .taskdef import available_tasks
+    from benchmark.engine.taskdef import available_tasks
 
     rows = [_task_counts(definition, data_dir) for definition in available_tasks().values()]
     if as_json:
@@ -319,9 +319,9 @@ def tasks_command(data_dir, as_json) -> None:
 
 def _task_counts(definition, data_dir) -> dict:
     """Settings per kind, from the data when it can be read (offline), else from the definition."""
-    from .datafiles import resolve_data
-    from .formats import load_task_data
-    from .settings import build_index, plan_settings
+    from benchmark.engine.datafiles import resolve_data
+    from benchmark.engine.formats import load_task_data
+    from benchmark.engine.settings import build_index, plan_settings
 
     n = len(definition.languages)
     row = {
@@ -366,8 +366,8 @@ def submit(result_dir, board, replace, data_dir) -> None:
       xbench submit results/minilm
       xbench submit results/minilm --replace --board leaderboard
     """
-    from .board import submit as submit_results
-    from .board_views import VIEW_FILES, views
+    from benchmark.leaderboard.store import submit as submit_results
+    from benchmark.leaderboard.views import VIEW_FILES, views
 
     target = submit_results(result_dir, board, views, replace=replace, data_dir=data_dir)
     click.echo(f"added {target}; rebuilt {', '.join(str(board / name) for name in VIEW_FILES)}")
@@ -384,7 +384,7 @@ def leaderboard(board, fmt) -> None:
       xbench leaderboard                    # rebuild leaderboard/README.md and index.html
       xbench leaderboard --format csv > board.csv
     """
-    from .board_views import rebuild, render
+    from benchmark.leaderboard.views import rebuild, render
 
     if fmt:
         click.echo(render(board, fmt), nl=False)
@@ -415,7 +415,7 @@ def compare(a, b, task, test, alpha, as_json) -> None:
     """
     from tabulate import tabulate
 
-    from .compare import compare_task, load
+    from benchmark.regression.compare import compare_task, load
 
     left = {r["task"]: (r, pq) for _, r, pq in load(a, task)}
     right = {r["task"]: (r, pq) for _, r, pq in load(b, task)}
@@ -473,8 +473,8 @@ def check(baseline, model, candidate, output, sample, seed, max_drop, max_rank_d
     """
     from tabulate import tabulate
 
-    from .check import Tolerance, append_github_summary, check_task, label, markdown_summary, report_json, write_junit
-    from .compare import load
+    from benchmark.regression.check import Tolerance, append_github_summary, check_task, label, markdown_summary, report_json, write_junit
+    from benchmark.regression.compare import load
 
     if (model is None) == (candidate is None):
         raise click.UsageError("give exactly one of --model (evaluate a checkpoint) or --candidate (an existing result)")
@@ -555,7 +555,7 @@ def verify_command(submission, sample, seed, model, tasks, data_dir, cache_dir, 
     """
     from tabulate import tabulate
 
-    from .verify import VerifyOptions, record, verify
+    from benchmark.leaderboard.verify import VerifyOptions, record, verify
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a hub model counts only as found in the local cache
     options = VerifyOptions(sample=sample, seed=seed, model=model, tasks=tasks, data_dir=data_dir, cache_dir=cache_dir,

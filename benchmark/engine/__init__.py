@@ -1,0 +1,1 @@
+"""The evaluation engine: task definition -> data -> settings -> embeddings and cache -> search -> scoring."""

@@ -1,0 +1,1 @@
+"""The leaderboard: submission validation, storage and ranking, views, spot checks."""

@@ -1,0 +1,1 @@
+"""Regression: result against result with paired significance, and the CI gate."""

@@ -1,0 +1,1 @@
+"""Result files: the typed result, its schema, reading and writing, and its tables."""
