@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from benchmark.cli import main
 from benchmark.encoders.bm25 import BM25Model, tokenize
-from benchmark.results.files import read_result
+from benchmark.results.io import read_document
 from benchmark.engine.settings import ALL, TaskIndex
 from tests.paths import SHARED_LAREQA
 
@@ -61,7 +61,7 @@ def test_bm25_run_on_synthetic(tmp_path, synthetic):
     result = CliRunner().invoke(main, ["run", "--model", "bm25", "--task", str(synthetic.task), "--data-dir", str(synthetic.root),
                                        "--cache-dir", str(tmp_path / "c"), "--output", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 0, result.output
-    doc = read_result(tmp_path / "o" / "synth.json")
+    doc = read_document(tmp_path / "o" / "synth.json")
     assert doc["model"]["kind"] == "lexical" and doc["model"]["dimension"] > 0
     assert len(doc["settings"]) == 3 + 6 + 3 and doc["scores"]["mono"] > doc["scores"]["cross"]
     assert doc["encoding"]["encoded"] == 0  # nothing embedded, nothing cached
@@ -72,6 +72,6 @@ def test_bm25_on_xquad_r_is_a_lexical_method(tmp_path):
     result = CliRunner().invoke(main, ["run", "--model", "bm25", "--task", "xquad-r", "--output", str(tmp_path), "-q", "--json"],
                                 env={"XBENCH_DATA": str(SHARED_LAREQA)})
     assert result.exit_code == 0, result.output
-    doc = read_result(tmp_path / "xquad-r.json")
+    doc = read_document(tmp_path / "xquad-r.json")
     assert doc["scores"]["mono"] > 0.6 and doc["scores"]["mono"] > 5 * doc["scores"]["cross"]
     assert all(s["map"] > 0.5 for s in doc["settings"] if s["kind"] == "mono")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from junitparser import JUnitXml
 
 from benchmark.cli import main
-from benchmark.results.files import read_per_query, read_result
+from benchmark.results.io import read_per_query, read_document
 from tests.paths import SHARED_LAREQA
 
 LANGS = "en,de,es"
@@ -46,9 +46,9 @@ def test_same_model_passes_with_identical_scores(base, tmp_path):
     result = check(base, "tests.encoders_for_tests:Cosine", "--junit", tmp_path / "same.xml", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.exit_code == 0, result.output
     assert "PASS" in result.output
-    again = read_result(base / "Cosine" / "xquad-r.json")
-    assert again["scores"] == read_result(base / "baseline" / "xquad-r.json")["scores"]
-    assert again["settings"] == read_result(base / "baseline" / "xquad-r.json")["settings"]
+    again = read_document(base / "Cosine" / "xquad-r.json")
+    assert again["scores"] == read_document(base / "baseline" / "xquad-r.json")["scores"]
+    assert again["settings"] == read_document(base / "baseline" / "xquad-r.json")["settings"]
     suite = JUnitXml.fromfile(str(tmp_path / "same.xml"))
     cases = [case for s in suite for case in s]
     assert len(cases) == 3 + 1 + 3 + 6 + 3 and all(case.is_passed for case in cases)
@@ -101,7 +101,7 @@ def test_fast_mode_samples_queries_exactly(base):
     # the same queries against the same pools: equal up to the float rounding of near-tied scores
     assert all(abs(r["delta"]) < 1e-6 for r in rows if r["kind"] != "rank_distance")
     assert all(r["status"] == "ok" for r in rows)
-    sampled = read_result(base / "Cosine" / "xquad-r.json")
+    sampled = read_document(base / "Cosine" / "xquad-r.json")
     assert sampled["sample"] == {"queries": 100, "seed": 7} and not sampled["complete"]
 
 
@@ -120,7 +120,7 @@ def test_incomparable_inputs_exit_2(base, tmp_path):
     result = cli("check", "--candidate", base / "baseline", "--baseline", tampered)
     assert result.exit_code == 2 and "different data checksums" in result.stderr
     # other candidate text
-    doc["data"]["checksums"]["xquad-r/en.json"] = read_result(base / "baseline" / "xquad-r.json")["data"]["checksums"]["xquad-r/en.json"]
+    doc["data"]["checksums"]["xquad-r/en.json"] = read_document(base / "baseline" / "xquad-r.json")["data"]["checksums"]["xquad-r/en.json"]
     doc["candidate_text"] = "sentence+context"
     (tampered / "xquad-r.json").write_text(json.dumps(doc))
     result = cli("check", "--candidate", base / "baseline", "--baseline", tampered)
@@ -147,7 +147,7 @@ def test_transformers_checkpoint_evaluates_like_its_twin(tmp_path, synthetic):
                 "--output", tmp_path / f"out-{name}", "-q")
         assert result.exit_code == 0, result.output
         path = tmp_path / f"out-{name}" / "synth.json"
-        docs[name] = (read_result(path), read_per_query(path, read_result(path)))
+        docs[name] = (read_document(path), read_per_query(path, read_document(path)))
     assert docs["hf"][0]["model"]["kind"] == "transformers" and docs["hf"][0]["model"]["pooling"] == "mean"
     for a, b in zip(docs["st"][0]["settings"], docs["hf"][0]["settings"]):
         assert a["map"] == pytest.approx(b["map"], abs=1e-6)

@@ -18,7 +18,7 @@ from benchmark.encoders import check_embeddings
 from benchmark.errors import XbenchError
 from benchmark.metrics.average_precision import average_precision
 from benchmark.metrics.ranking import pessimistic_ranks, rank_block
-from benchmark.results.files import read_per_query, read_result
+from benchmark.results.io import read_per_query, read_document
 from benchmark.engine.search import DenseScorer
 from tests import hostile_encoders
 from tests.fake_http import LocalServer, answering
@@ -37,7 +37,7 @@ def scores_of(tmp_path, synthetic, model, *extra, out="out"):
     result = run(tmp_path, synthetic, model, *extra, out=out)
     assert result.exit_code == 0, result.output
     path = tmp_path / out / "synth.json"
-    return read_result(path), read_per_query(path, read_result(path))
+    return read_document(path), read_per_query(path, read_document(path))
 
 
 @pytest.fixture(scope="module")

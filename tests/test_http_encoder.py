@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from benchmark.cli import main
 from benchmark.encoders import openai_http
 from benchmark.encoders.ngram_hash import NgramHashEncoder
-from benchmark.results.files import read_per_query, read_result
+from benchmark.results.io import read_per_query, read_document
 from tests.fake_http import LocalServer, answering
 
 SECRET = "sk-test-DO-NOT-LEAK-123"
@@ -95,7 +95,7 @@ def run(tmp_path, synthetic, url, out, model="openai:hash-{role}", *extra):
 
 def per_query(tmp_path, out):
     path = tmp_path / out / "synth.json"
-    return read_result(path), read_per_query(path, read_result(path))
+    return read_document(path), read_per_query(path, read_document(path))
 
 
 def test_faults_are_retried_and_change_nothing(tmp_path, synthetic):
@@ -141,7 +141,7 @@ def test_failure_after_retries_resumes_from_the_cache(tmp_path, synthetic, monke
     finally:
         healthy.close()
     assert result.exit_code == 0, result.output
-    doc = read_result(tmp_path / "resume" / "synth.json")
+    doc = read_document(tmp_path / "resume" / "synth.json")
     total = doc["encoding"]["unique_query_texts"] + doc["encoding"]["unique_candidate_texts"]
     assert 0 < doc["encoding"]["cache_hits"] and doc["encoding"]["encoded"] == total - doc["encoding"]["cache_hits"]
 

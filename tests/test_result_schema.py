@@ -19,12 +19,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from benchmark.results import files as results_module
+from benchmark.results import io as results_module
 from benchmark.cli import main
 from benchmark.regression.compare import load
 from benchmark.errors import XbenchError
 from benchmark.metrics.aggregate import headline_scores
-from benchmark.results.files import cutoff_aggregates, read_per_query, read_result, write_result
+from benchmark.results.build import cutoff_aggregates
+from benchmark.results.io import read_document, read_per_query, write_document
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = sorted((REPO / "leaderboard" / "submissions").glob("*/*-r.json"))
@@ -76,7 +77,7 @@ def tiny_result(seed: int = 0) -> tuple[dict, pd.DataFrame]:
 
 def written(folder: Path, seed: int = 0) -> Path:
     doc, frame = tiny_result(seed)
-    return write_result(folder, doc, frame)
+    return write_document(folder, doc, frame)[0]
 
 
 def gz(data: bytes) -> bytes:
@@ -115,7 +116,7 @@ def edit_csv(path: Path, edit) -> Path:
 def refused(path: Path, *needles: str) -> str:
     """Loading the result and its table raises one line naming the file and every needle."""
     with pytest.raises(XbenchError) as info:
-        read_per_query(path, read_result(path))
+        read_per_query(path, read_document(path))
     message = str(info.value)
     assert "\n" not in message and str(path.parent) in message, message
     for needle in needles:
@@ -142,8 +143,8 @@ def one_line_error(result, code: int, *needles: str) -> str:
 
 def test_written_result_validates_and_round_trips(tmp_path):
     doc, frame = tiny_result()
-    path = write_result(tmp_path, doc, frame)
-    loaded = read_result(path)
+    path = write_document(tmp_path, doc, frame)[0]
+    loaded = read_document(path)
     assert loaded == json.loads(path.read_text())  # the document as parsed, not a re-dump
     per_query = read_per_query(path, loaded)
     assert list(per_query.columns) == list(frame.columns)
@@ -154,7 +155,7 @@ def test_written_result_validates_and_round_trips(tmp_path):
 @pytest.mark.skipif(not SUBMISSIONS, reason="no leaderboard submissions in this checkout")
 @pytest.mark.parametrize("path", SUBMISSIONS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_leaderboard_submission_loads(path):
-    result = read_result(path)
+    result = read_document(path)
     frame = read_per_query(path, result)
     assert len(frame) == result["per_query"]["rows"]
     reference = pd.read_csv(path.with_name(path.stem + ".per_query.csv.gz"), dtype={"query_id": str}, keep_default_na=False, na_values=[""])
@@ -163,14 +164,14 @@ def test_every_leaderboard_submission_loads(path):
 
 def test_unknown_keys_are_kept(tmp_path):
     path = edit_json(written(tmp_path), lambda d: (d.update(future_field={"x": [1]}), d["model"].update(new_identity="y"), d["settings"][0].update(note="z")))
-    doc = read_result(path)
+    doc = read_document(path)
     assert doc["future_field"] == {"x": [1]} and doc["settings"][0]["note"] == "z"
     read_per_query(path, doc)
 
 
 def test_negative_zero_is_zero(tmp_path):
     path = edit_json(written(tmp_path), _set("settings", 0, "map", -0.0))
-    assert '"map": -0.0' in path.read_text() and read_result(path)["settings"][0]["map"] == 0.0
+    assert '"map": -0.0' in path.read_text() and read_document(path)["settings"][0]["map"] == 0.0
 
 
 # ---- the JSON: one line naming the field ---------------------------------------------------------
@@ -455,8 +456,8 @@ def test_absolute_per_query_path_is_never_followed(tmp_path):
     outside = written(tmp_path / "outside")
     path = edit_json(written(tmp_path / "sub", seed=1), _set("per_query", "file", str(outside.with_name("tiny.per_query.csv.gz"))))
     with pytest.raises(XbenchError, match="field per_query.file"):
-        read_result(path)
-    doc = json.loads(path.read_text())  # a hand-made dict that skips read_result is refused too
+        read_document(path)
+    doc = json.loads(path.read_text())  # a hand-made dict that skips read_document is refused too
     with pytest.raises(XbenchError, match="field per_query.file"):
         read_per_query(path, doc)
 
@@ -507,7 +508,7 @@ def test_compare_skips_json_files_that_are_not_results(tmp_path):
     (a.parent / "config.json").write_text('[1, 2, 3]')
     (b.parent / "broken.json").write_text("{not json")
     (b.parent / "empty.json").write_text("")
-    assert [p.name for p, _, _ in load(a.parent)] == ["tiny.json"]
+    assert [r.path.name for r in load(a.parent)] == ["tiny.json"]
     result = cli("compare", a.parent, b.parent, "--json")
     assert result.exit_code == 0, result.output
     assert set(json.loads(result.output)) == {"tiny"}
@@ -543,7 +544,7 @@ def test_check_refuses_a_candidate_whose_queries_the_baseline_lacks(tmp_path):
     baseline = written(tmp_path / "a")
     doc, frame = tiny_result(1)
     frame["query_id"] = frame["query_id"] + "x"
-    other = write_result(tmp_path / "b", doc, frame)
+    other = write_document(tmp_path / "b", doc, frame)[0]
     line = one_line_error(cli("check", "--candidate", other.parent, "--baseline", baseline.parent), 2, "18 queries missing from the baseline", "'q1x' in mono en->en")
     assert "PASS" not in line
     one_line_error(cli("compare", baseline.parent, other.parent), 2, "queries missing from the baseline")
@@ -555,7 +556,7 @@ def test_a_sample_of_the_baseline_queries_is_compared(tmp_path):
     frame = frame[frame.query_id != "q3"].reset_index(drop=True)
     for record in doc["settings"]:
         record["n_queries"] = 2
-    sample = write_result(tmp_path / "b", doc, frame)
+    sample = write_document(tmp_path / "b", doc, frame)[0]
     result = cli("compare", baseline.parent, sample.parent, "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["tiny"]

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.results.files import read_per_query, read_result, setting_rows
+from benchmark.results.io import read_document, read_per_query
 
 
 def run(*args, env=None):
@@ -26,7 +26,7 @@ def run_ok(dirs, task, model, *extra) -> dict:
     """Run, insist on success, and return the task's result document."""
     result = run(*base_args(dirs, task, model), *extra)
     assert result.exit_code == 0, result.output
-    return read_result(dirs["out"] / f"{task.stem}.json")
+    return read_document(dirs["out"] / f"{task.stem}.json")
 
 
 def base_args(dirs, task, model):
@@ -36,7 +36,7 @@ def base_args(dirs, task, model):
 def test_run_writes_complete_result(dirs, synthetic, tiny_model):
     result = run(*base_args(dirs, synthetic.task, tiny_model))
     assert result.exit_code == 0, result.output
-    doc = read_result(dirs["out"] / "synth.json")
+    doc = read_document(dirs["out"] / "synth.json")
     assert doc["task"] == "synth" and doc["complete"] and doc["data"]["official"]
     assert doc["candidate_text"] == "sentence"
     assert set(doc["scores"]) == {"mono", "cross", "multi", "rank_distance"}
@@ -54,7 +54,7 @@ def test_run_writes_complete_result(dirs, synthetic, tiny_model):
     # per-query AP recomputes every setting's mAP
     per_query = read_per_query(dirs["out"] / "synth.json", doc)
     for s in doc["settings"]:
-        rows = setting_rows(per_query, s)
+        rows = per_query[(per_query.kind == s["kind"]) & (per_query.query_lang == s["query_lang"]) & (per_query.corpus_lang == s["corpus_lang"])]
         assert len(rows) == s["n_queries"]
         assert rows.ap.mean() == pytest.approx(s["map"], abs=1e-12)
     # the summary and the matrix were printed
@@ -74,11 +74,11 @@ def test_query_counts_follow_the_protocol(dirs, synthetic):
 def test_rerun_encodes_nothing_and_is_bit_identical(dirs, synthetic, tiny_model):
     args = base_args(dirs, synthetic.task, tiny_model)
     assert run(*args).exit_code == 0
-    first = read_result(dirs["out"] / "synth.json")
+    first = read_document(dirs["out"] / "synth.json")
     blob = (dirs["out"] / "synth.per_query.csv.gz").read_bytes()
     assert first["encoding"]["encoded"] > 0
     assert run(*args).exit_code == 0
-    second = read_result(dirs["out"] / "synth.json")
+    second = read_document(dirs["out"] / "synth.json")
     assert second["encoding"]["encoded"] == 0 and second["encoding"]["cache_hits"] == first["encoding"]["encoded"]
     assert second["settings"] == first["settings"] and second["scores"] == first["scores"]
     assert (dirs["out"] / "synth.per_query.csv.gz").read_bytes() == blob
@@ -128,7 +128,7 @@ def test_langs_subset_and_json_output(dirs, synthetic):
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
     assert set(scores) == {"synth"} and set(scores["synth"]) == {"mono", "cross", "multi", "rank_distance"}
-    doc = read_result(dirs["out"] / "synth.json")
+    doc = read_document(dirs["out"] / "synth.json")
     assert doc["languages"] == ["en", "fr"] and not doc["complete"]
     assert len([s for s in doc["settings"] if s["kind"] == "cross"]) == 2
 

@@ -19,7 +19,7 @@ from benchmark.encoders import EncoderOptions, openai_http
 from benchmark.encoders.ngram_hash import NgramHashEncoder
 from benchmark.encoders.openai_http import OpenAIEncoder, parse_endpoint, public_url, redact
 from benchmark.errors import UsageError, XbenchError
-from benchmark.results.files import read_result
+from benchmark.results.io import read_document
 from tests.fake_http import LocalServer, Request, answering
 
 KEY = "sk-live-KEY-0123456789abcdef"
@@ -131,7 +131,7 @@ def test_results_and_command_hold_no_credentials(tmp_path, synthetic, server):
     assert result.exit_code == 0, result.output
     assert_no_secret(result.stdout, result.stderr)
     assert_no_secret_in_files(tmp_path)
-    doc = read_result(tmp_path / "out" / "synth.json")
+    doc = read_document(tmp_path / "out" / "synth.json")
     endpoint = f"http://127.0.0.1:{server.port}/v1/embeddings?api_key=***&api-version=2024-01"
     assert doc["model"]["endpoint"] == endpoint
     assert f"--api-base 'http://127.0.0.1:{server.port}/v1?api_key=***&api-version=2024-01'" in doc["command"]

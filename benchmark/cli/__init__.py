@@ -142,8 +142,8 @@ _evaluation_options = _options(
 )
 
 
-def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = None, seed: int = 0) -> list[tuple[dict, Path]]:
-    """Run ``model`` on the chosen tasks and write each result; returns (result, path) pairs.
+def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = None, seed: int = 0) -> list["TaskResult"]:
+    """Run ``model`` on the chosen tasks and write each result; returns the results (written).
 
     Every option is checked before the model is loaded and before any text is encoded, so a typo
     costs nothing: the task definitions, the languages, --api-base, and that --output and the
@@ -153,7 +153,7 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
     from benchmark.encoders import EncoderOptions, load_encoder
     from benchmark.encoders.openai_http import parse_endpoint
     from benchmark.fsutil import safe_name
-    from benchmark.results.files import PER_QUERY_SUFFIX, write_result
+    from benchmark.results.schema import PER_QUERY_SUFFIX
     from benchmark.engine.runner import RunConfig, evaluate_task
     from benchmark.engine.taskdef import available_tasks, get_task
     from benchmark.results.views import matrix_table
@@ -190,17 +190,16 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
     for definition in definitions:
         if not p["quiet"]:
             click.echo(f"== {definition.name}: {model}", err=True)
-        result, per_query = evaluate_task(definition, encoder, options, config)
-        result["command"] = command
+        result = evaluate_task(definition, encoder, options, config).with_command(command)
         try:
-            path = write_result(out_dir, result, per_query)
+            path = result.to_dir(out_dir)
         except OSError as exc:
             raise XbenchError(f"--output {out_dir}: cannot write the result ({exc.strerror or exc})") from None
-        written.append((result, path))
+        written.append(result)
         if not p["quiet"] and not p.get("as_json"):
             click.echo(f"\n{definition.name}: query language x corpus language mAP\n{matrix_table(result)}\n")
         if not p["quiet"]:
-            usage = result["encoding"]
+            usage = result.encoding
             if "api_requests" in usage:
                 click.echo(f"{definition.name}: {usage['api_requests']} API requests, {usage['api_retries']} retries, "
                            f"{usage['api_tokens']} tokens reported by the server", err=True)
@@ -248,9 +247,9 @@ def run(model, output, as_json, **params) -> None:
     """Evaluate a model on every setting of the chosen tasks and write result files."""
     from benchmark.results.views import summary_table
 
-    results = [result for result, _ in _evaluate(model, output, dict(params, as_json=as_json))]
+    results = _evaluate(model, output, dict(params, as_json=as_json))
     if as_json:
-        click.echo(json.dumps({r["task"]: r["scores"] for r in results}, indent=2))
+        click.echo(json.dumps({r.task: r.scores for r in results}, indent=2))
     elif not params["quiet"]:
         click.echo(summary_table(results))
 
@@ -417,19 +416,19 @@ def compare(a, b, task, test, alpha, as_json) -> None:
 
     from benchmark.regression.compare import compare_task, load
 
-    left = {r["task"]: (r, pq) for _, r, pq in load(a, task)}
-    right = {r["task"]: (r, pq) for _, r, pq in load(b, task)}
+    left = {r.task: r for r in load(a, task)}
+    right = {r.task: r for r in load(b, task)}
     common = [t for t in left if t in right]
     if not common:
         raise click.UsageError(f"{a} and {b} share no task")
-    report = {t: compare_task(*left[t], *right[t], test=test) for t in common}
+    report = {t: compare_task(left[t], right[t], test=test) for t in common}
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps({t: [r.to_dict() for r in rows] for t, rows in report.items()}, indent=2))
         return
     for t, rows in report.items():
-        table = [[r["kind"], r["query_lang"], r["corpus_lang"], f"{r['a']:.4f}", f"{r['b']:.4f}", f"{r['delta']:+.4f}",
-                  f"{r['p_holm']:.3g}" + (" *" if r["p_holm"] <= alpha else "")] for r in rows]
-        click.echo(f"{t}: A = {left[t][0]['model']['name']}, B = {right[t][0]['model']['name']}")
+        table = [[r.kind, r.setting.query_lang if r.setting else "", r.setting.corpus_lang if r.setting else "", f"{r.a:.4f}", f"{r.b:.4f}",
+                  f"{r.delta:+.4f}", f"{r.p_holm:.3g}" + (" *" if r.p_holm <= alpha else "")] for r in rows]
+        click.echo(f"{t}: A = {left[t].model.name}, B = {right[t].model.name}")
         click.echo(tabulate(table, headers=["kind", "query", "corpus", "A", "B", "B - A", "p (Holm)"], tablefmt="github", disable_numparse=True))
         click.echo()
 
@@ -473,7 +472,7 @@ def check(baseline, model, candidate, output, sample, seed, max_drop, max_rank_d
     """
     from tabulate import tabulate
 
-    from benchmark.regression.check import Tolerance, append_github_summary, check_task, label, markdown_summary, report_json, write_junit
+    from benchmark.regression.check import Tolerance, append_github_summary, check_task, markdown_summary, report_json, write_junit
     from benchmark.regression.compare import load
 
     if (model is None) == (candidate is None):
@@ -481,35 +480,34 @@ def check(baseline, model, candidate, output, sample, seed, max_drop, max_rank_d
     tol = Tolerance(max_drop, max_rank_distance_increase, alpha, test)
     wanted = None
     if model is not None:
-        written = _evaluate(model, output, dict(params, as_json=as_json), sample=sample, seed=seed)
-        candidates = [load(path)[0][1:] for _, path in written]
-        wanted = {r["task"] for r, _ in candidates}
+        candidates = _evaluate(model, output, dict(params, as_json=as_json), sample=sample, seed=seed)
+        wanted = {r.task for r in candidates}
     else:
-        candidates = [(r, pq) for _, r, pq in load(candidate)]
+        candidates = load(candidate)
         if params["tasks"]:
-            candidates = [(r, pq) for r, pq in candidates if r["task"] in params["tasks"]]
-    baselines = {r["task"]: (r, pq) for _, r, pq in load(baseline)}
+            candidates = [r for r in candidates if r.task in params["tasks"]]
+    baselines = {r.task: r for r in load(baseline)}
     report = {}
-    for result, per_query in candidates:
-        if result["task"] not in baselines:
-            raise click.UsageError(f"--baseline {baseline}: no result for task {result['task']}")
-        report[result["task"]] = check_task(baselines[result["task"]], (result, per_query), tol)
+    for result in candidates:
+        if result.task not in baselines:
+            raise click.UsageError(f"--baseline {baseline}: no result for task {result.task}")
+        report[result.task] = check_task(baselines[result.task], result, tol)
     if not report:
         raise click.UsageError("nothing to check: no candidate result" + (f" for {', '.join(sorted(wanted))}" if wanted else ""))
     if junit:
         write_junit(junit, report, tol)
     name = model or str(candidate)
     append_github_summary(markdown_summary(report, tol, str(baseline), name))
-    failed = any(r["status"] == "regression" for rows in report.values() for r in rows)
+    failed = any(r.status == "regression" for rows in report.values() for r in rows)
     if as_json:
         click.echo(report_json(report))
     else:
         for task, rows in report.items():
-            notable = [r for r in rows if r["status"] != "ok"]
-            click.echo(f"{task}: {len(rows)} checked, {sum(r['status'] == 'regression' for r in rows)} regression(s), "
-                       f"{sum(r['status'] == 'improvement' for r in rows)} improvement(s)")
+            notable = [r for r in rows if r.status != "ok"]
+            click.echo(f"{task}: {len(rows)} checked, {sum(r.status == 'regression' for r in rows)} regression(s), "
+                       f"{sum(r.status == 'improvement' for r in rows)} improvement(s)")
             if notable:
-                table = [[label(r), f"{r['a']:.4f}", f"{r['b']:.4f}", f"{r['delta']:+.4f}", f"{r['p_holm']:.3g}", r["status"]] for r in notable]
+                table = [[r.label, f"{r.a:.4f}", f"{r.b:.4f}", f"{r.delta:+.4f}", f"{r.p_holm:.3g}", r.status] for r in notable]
                 click.echo(tabulate(table, headers=["setting", "baseline", "candidate", "change", "p (Holm)", "status"], tablefmt="github", disable_numparse=True))
         click.echo("FAIL: regression" if failed else "PASS")
     sys.exit(1 if failed else 0)
@@ -567,7 +565,7 @@ def verify_command(submission, sample, seed, model, tasks, data_dir, cache_dir, 
         click.echo(json.dumps(report, indent=2))
     else:
         if not quiet:
-            table = [[c.pick.task, f"{c.pick.kind} {c.pick.query_lang}->{c.pick.corpus_lang}", c.compared, f"{c.max_abs_diff.get('ap', 0.0):.2g}",
+            table = [[c.pick.task, c.pick.setting.label, c.compared, f"{c.max_abs_diff.get('ap', 0.0):.2g}",
                       f"{max(c.max_abs_diff.values(), default=0.0):.2g}", len(c.differing) + len(c.missing) + len(c.unexpected),
                       "ok" if c.agrees else "DIFFERS"] for c in outcome.checks]
             headers = ["task", "setting", "queries", "max |dAP|", "max |d| any value", "disagreeing", "status"]

@@ -10,7 +10,6 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -21,7 +20,8 @@ from .embed import EmbedStats, embed_texts
 from benchmark.encoders import Encoder, EncoderOptions
 from benchmark.errors import UsageError, XbenchError
 from .formats import load_task_data
-from benchmark.results.files import build_result
+from benchmark.results.build import build_result
+from benchmark.results import TaskResult
 from .scoring import score_settings
 from .search import DEFAULT_MEMORY_BUDGET, DenseScorer
 from .settings import SettingPlan, build_index, plan_settings
@@ -102,8 +102,8 @@ def sample_queries(data: TaskData, size: int, seed: int) -> None:
 
 def evaluate_task(
     definition: TaskDefinition, encoder: Encoder, options: EncoderOptions, config: RunConfig = RunConfig()
-) -> tuple[dict[str, Any], Any]:
-    """Evaluate ``encoder`` on every setting of ``definition``; returns (result dict, per-query frame)."""
+) -> TaskResult:
+    """Evaluate ``encoder`` on every setting of ``definition``; the result is in memory, not yet written."""
     clock = time.perf_counter
     t0 = clock()
     langs = select_languages(definition, config.langs)

@@ -8,6 +8,7 @@ columns and, per query, the relevant columns: nothing is copied or re-encoded pe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
@@ -16,19 +17,30 @@ from .corpus import TaskData
 ALL = "all"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Setting:
+    """The one key of a setting: every table, merge, lookup and message uses it (and its fields are
+    the first three columns of every per-query table)."""
+
     kind: str  # "mono" | "cross" | "multi"
     query_lang: str
     corpus_lang: str  # a language, or "all" for the multilingual pool
 
+    FIELDS: ClassVar[tuple[str, str, str]] = ("kind", "query_lang", "corpus_lang")
+
     @property
     def label(self) -> str:
-        return f"{self.query_lang}->{self.corpus_lang}"
+        """How messages and reports name it: ``cross en->de``."""
+        return f"{self.kind} {self.query_lang}->{self.corpus_lang}"
 
     def fields(self) -> dict[str, str]:
         """The setting's identity as it appears in result records and per-query rows."""
         return {"kind": self.kind, "query_lang": self.query_lang, "corpus_lang": self.corpus_lang}
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> "Setting":
+        """The key of a record or a per-query row that carries the three fields."""
+        return cls(str(record["kind"]), str(record["query_lang"]), str(record["corpus_lang"]))
 
 
 @dataclass(frozen=True)

@@ -23,27 +23,20 @@ import shutil
 import stat
 import tempfile
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn
 
-import numpy as np
-import pandas as pd
-
 from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_text, prepared_writes, safe_name
-from benchmark.results.files import PER_QUERY_SUFFIX, read_per_query, read_result
-from benchmark.regression.significance import KEY, p_value, paired_scores
+from benchmark.results import RecordedModel, TaskResult
+from benchmark.results.schema import PER_QUERY_SUFFIX
+from .ranking import BOARD_TASKS, SCORE_NAMES, Entry, rank
 from .validate import validate_result
 from .verify import verified_label
 
-BOARD_TASKS = ("xquad-r", "mlqa-r")
-TIE_ALPHA = 0.05
 MAX_TEXT = 200  # longest model name, revision, version or date a board row shows
 MAX_COMMAND = 2000  # longest reproduce command
-SCORE_NAMES = ("mono", "cross", "multi", "rank_distance")
-
 Views = Callable[[list["Entry"]], dict[str, str]]  # ranked entries -> {file name in the board: text}
 
 try:
@@ -52,36 +45,12 @@ except ImportError:  # not POSIX: no advisory locks, concurrent submits there ar
     fcntl = None  # type: ignore[assignment]
 
 
-def revision_of(model: dict[str, Any]) -> str:
-    return str(model.get("revision") or model.get("weights_sha256") or model.get("fingerprint") or "unknown")
+def revision_of(model: RecordedModel) -> str:
+    return str(model.revision or model.weights_sha256 or model.fingerprint or "unknown")
 
 
-def submission_key(model: dict[str, Any]) -> str:
-    return f"{safe_name(str(model['name']))}__{safe_name(revision_of(model), 12)}"
-
-
-@dataclass
-class Entry:
-    """One model on the board: its results per task and the per-query AP for tie tests."""
-
-    key: str
-    meta: dict[str, Any]
-    results: dict[str, dict[str, Any]]
-    per_query: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
-    verified: str | None = None  # date and sample of an `xbench verify` of exactly these files; None: self-reported
-
-    @property
-    def model(self) -> dict[str, Any]:
-        return self.results[BOARD_TASKS[0]]["model"]
-
-    @property
-    def overall(self) -> float:
-        """Mean of the Mono, Cross and Multi mAP of every board task."""
-        return float(np.mean([self.results[t]["scores"][k] for t in BOARD_TASKS for k in ("mono", "cross", "multi")]))
-
-    def paired_ap(self) -> pd.DataFrame:
-        frames = [df.assign(task=task)[["task", *KEY, "ap"]] for task, df in self.per_query.items()]
-        return pd.concat(frames, ignore_index=True)
+def submission_key(model: RecordedModel) -> str:
+    return f"{safe_name(model.name)}__{safe_name(revision_of(model), 12)}"
 
 
 # ---- the fields the views rely on: refused by name, never rendered wrong ----------------------
@@ -108,21 +77,21 @@ def _check_text(path: Path, name: str, value: Any, limit: int = MAX_TEXT, option
         _fail(path, name, f"is {len(value)} characters long (at most {limit})")
 
 
-def check_board_fields(result: dict[str, Any], path: Path, task: str) -> None:
+def check_board_fields(result: TaskResult, path: Path, task: str) -> None:
     """What the board needs beyond a valid result file (whose field types the one schema,
     ``result_schema``, has already checked on load): the file holds the task its name says, a
     dimension to show, and every headline score to rank by."""
-    if result["task"] != task:
-        _fail(path, "task", f"is {_shown(result['task'])}, expected {task!r}")
-    if result["model"].get("dimension") is None:
+    if result.task != task:
+        _fail(path, "task", f"is {_shown(result.task)}, expected {task!r}")
+    if result.model.dimension is None:
         _fail(path, "model.dimension", "is missing (the board shows it)")
     for name in SCORE_NAMES:
-        if result["scores"].get(name) is None:
+        if result.score(name) is None:
             _fail(path, f"scores.{name}", "is missing (the board ranks by it)")
 
 
-def _check_same_model(results: dict[str, dict[str, Any]], where: Path) -> None:
-    first, *others = ({k: r["model"].get(k) for k in IDENTITY} for r in results.values())
+def _check_same_model(results: dict[str, TaskResult], where: Path) -> None:
+    first, *others = ({k: getattr(r.model, k) for k in IDENTITY} for r in results.values())
     for other in others:
         differing = [k for k in IDENTITY if other[k] != first[k]]
         if differing:
@@ -144,56 +113,40 @@ def _read_meta(path: Path) -> dict[str, Any]:
     return meta
 
 
-def load_entry(folder: Path, key: str | None = None, with_per_query: bool = True) -> Entry:
+def load_entry(folder: Path, key: str | None = None) -> Entry:
     """One submission folder as a board entry; refuses, naming the file and field, what the views cannot show."""
     folder = Path(folder)
     meta = _read_meta(folder / "submission.json")
-    results, frames = {}, {}
+    results = {}
     for task in BOARD_TASKS:
         path = folder / f"{task}.json"
-        results[task] = read_result(path)
+        results[task] = TaskResult.from_file(path)
         check_board_fields(results[task], path, task)
-        if with_per_query:
-            frames[task] = read_per_query(path, results[task])
+        results[task].per_query  # read and checked now: a corrupt table fails loading, naming its file
     _check_same_model(results, folder)
-    return Entry(key or folder.name, meta, results, frames, verified_label(folder, results))
+    return Entry(key or folder.name, meta, results, verified_label(folder, results))
 
 
-def rank(entries: list[Entry]) -> list[Entry]:
-    """Best overall first; the key breaks ties so the order never depends on the file system."""
-    return sorted(entries, key=lambda e: (-e.overall, e.key))
-
-
-def load_entries(board: Path, with_per_query: bool = True, exclude: str | None = None) -> list[Entry]:
+def load_entries(board: Path, exclude: str | None = None) -> list[Entry]:
     """Every current submission (but ``exclude``, a key about to be replaced), best overall first."""
     root = Path(board) / "submissions"
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != exclude) if root.is_dir() else []
-    return rank([load_entry(folder, with_per_query=with_per_query) for folder in folders])
-
-
-def tie_p_values(entries: list[Entry]) -> list[float | None]:
-    """For each row, the paired t-test p-value of its per-query AP against the row above."""
-    values: list[float | None] = [None]
-    for above, below in zip(entries, entries[1:]):
-        a, b = paired_scores(above.paired_ap(), below.paired_ap(), key=["task", *KEY])
-        values.append(p_value(a, b, "student"))
-    return values
+    return rank([load_entry(folder) for folder in folders])
 
 
 # ---- submit: stage, check, render, swap ---------------------------------------------------------
 
 
-def validate_submission(result_dir: Path, data_dir: Path | None = None) -> tuple[dict[str, dict], dict[str, pd.DataFrame]]:
-    results, frames = {}, {}
+def validate_submission(result_dir: Path, data_dir: Path | None = None) -> dict[str, TaskResult]:
+    results = {}
     for task in BOARD_TASKS:
         path = Path(result_dir) / f"{task}.json"
         if not path.is_file():
             raise XbenchError(f"{result_dir}: no {task}.json (a submission covers {', '.join(BOARD_TASKS)})")
-        results[task], frames[task] = validate_result(path, data_dir)
-    fingerprints = {r["model"].get("fingerprint") for r in results.values()}
-    if len(fingerprints) != 1:
+        results[task] = validate_result(path, data_dir)
+    if len({r.model.fingerprint for r in results.values()}) != 1:
         raise XbenchError(f"{result_dir}: the task results come from different models")
-    return results, frames
+    return results
 
 
 def _copy_regular(src: Path, dst: Path) -> None:
@@ -212,7 +165,7 @@ def _copy_regular(src: Path, dst: Path) -> None:
             shutil.copyfileobj(source, out)
 
 
-def stage(result_dir: Path, staged: Path) -> dict[str, dict[str, Any]]:
+def stage(result_dir: Path, staged: Path) -> dict[str, TaskResult]:
     """Copy a submission's files into the new folder ``staged``; check the fields the board relies on."""
     staged.mkdir()
     results = {}
@@ -220,7 +173,7 @@ def stage(result_dir: Path, staged: Path) -> dict[str, dict[str, Any]]:
         for name in (f"{task}.json", f"{task}{PER_QUERY_SUFFIX}"):
             _copy_regular(Path(result_dir) / name, staged / name)
         path = staged / f"{task}.json"
-        results[task] = read_result(path)
+        results[task] = TaskResult.from_file(path)
         check_board_fields(results[task], path, task)
     return results
 
@@ -251,11 +204,11 @@ def locked(board: Path) -> Iterator[None]:
             os.close(fd)
 
 
-def _check_slot(target: Path, model: dict[str, Any], replace: bool) -> None:
+def _check_slot(target: Path, model: RecordedModel, replace: bool) -> None:
     """A key already taken is refused without --replace, and always when it holds another model."""
     if not target.exists():
         return
-    name, revision = model["name"], revision_of(model)
+    name, revision = model.name, revision_of(model)
     held = _read_meta(target / "submission.json")
     if (held.get("model"), held.get("revision")) != (name, revision):
         raise XbenchError(f"{target} holds {held.get('model')!r} (revision {str(held.get('revision'))[:12]}), "
@@ -316,17 +269,18 @@ def submit(result_dir: Path, board: Path, views: Views, replace: bool = False, d
         staged = Path(tmp) / "submission"
         with _named_as(staged, result_dir):
             results = stage(result_dir, staged)
-            model = results[BOARD_TASKS[0]]["model"]
+            first = results[BOARD_TASKS[0]]
+            model = first.model
             target = board / "submissions" / submission_key(model)
             validate_submission(staged, data_dir)
             _check_same_model(results, staged)
         meta = {
             "key": target.name,
-            "model": model["name"],
+            "model": model.name,
             "revision": revision_of(model),
             "submitted": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-            "xbench_version": results[BOARD_TASKS[0]]["xbench_version"],
-            "command": results[BOARD_TASKS[0]].get("command"),
+            "xbench_version": first.xbench_version,
+            "command": first.command,
         }
         atomic_write_text(staged / "submission.json", json.dumps(meta, indent=2) + "\n")
         with locked(board):

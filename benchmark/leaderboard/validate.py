@@ -9,32 +9,30 @@ query ids of every setting from the data itself. The first failure is raised as 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from benchmark.engine.datafiles import resolve_data
 from benchmark.errors import XbenchError
 from benchmark.engine.formats import load_task_data
 from benchmark.metrics.aggregate import headline_scores
-from benchmark.results.files import read_per_query, read_result, setting_rows
-from benchmark.engine.settings import ALL, build_index, plan_settings
+from benchmark.results import TaskResult
+from benchmark.engine.settings import ALL, Setting, build_index, plan_settings
 from benchmark.engine.taskdef import TaskDefinition, get_task
 
 TOLERANCE = 1e-9
 
 
-def expected_settings(definition: TaskDefinition) -> set[tuple[str, str, str]]:
+def expected_settings(definition: TaskDefinition) -> set[Setting]:
     """The full setting set of a canonical task: every language, every ordered pair, every pool."""
     langs = definition.languages
     keys = set()
     if "mono" in definition.settings:
-        keys |= {("mono", x, x) for x in langs}
+        keys |= {Setting("mono", x, x) for x in langs}
     if "cross" in definition.settings:
-        keys |= {("cross", x, y) for x in langs for y in langs if x != y}
+        keys |= {Setting("cross", x, y) for x in langs for y in langs if x != y}
     if "multi" in definition.settings:
-        keys |= {("multi", x, ALL) for x in langs}
+        keys |= {Setting("multi", x, ALL) for x in langs}
     return keys
 
 
@@ -42,60 +40,55 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
 
 
-def validate_result(path: Path, data_dir: Path | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Check one ``<task>.json`` (and its per-query table); return both or raise XbenchError."""
-    result = read_result(path)
+def validate_result(path: Path, data_dir: Path | None = None) -> TaskResult:
+    """Check one ``<task>.json`` (and its per-query table); return it or raise XbenchError."""
+    result = TaskResult.from_file(path)
     where = str(path)
 
     def fail(message: str) -> None:
         raise XbenchError(f"{where}: {message}")
 
     try:
-        definition = get_task(str(result.get("task")))
+        definition = get_task(result.task)
     except XbenchError:
-        fail(f"unknown task {result.get('task')!r}")
-    model = result.get("model") or {}
-    if not model.get("name") or not (model.get("fingerprint") or model.get("revision")) or not model.get("dimension"):
+        fail(f"unknown task {result.task!r}")
+    model = result.model
+    if not model.name or not (model.fingerprint or model.revision) or not model.dimension:
         fail("model identity incomplete (name, fingerprint or revision, dimension)")
-    if tuple(result.get("languages", ())) != definition.languages or not result.get("complete"):
-        fail(f"not a run of the full task (languages {result.get('languages')})")
-    if result.get("candidate_text") != definition.candidate_text:
-        fail(f"candidate_text {result.get('candidate_text')!r}, the leaderboard uses {definition.candidate_text!r}")
-    data = result.get("data") or {}
-    if not data.get("official") or data.get("modified_files"):
+    if result.languages != definition.languages or not result.complete:
+        fail(f"not a run of the full task (languages {list(result.languages)})")
+    if result.candidate_text != definition.candidate_text:
+        fail(f"candidate_text {result.candidate_text!r}, the leaderboard uses {definition.candidate_text!r}")
+    data = result.data
+    if not data.official or data.modified_files:
         fail("made with modified data (unofficial)")
-    if data.get("checksums") != dict(definition.files):
-        differing = sorted(set(definition.files.items()) ^ set((data.get("checksums") or {}).items()))
+    if data.checksums != dict(definition.files):
+        differing = sorted(set(definition.files.items()) ^ set(data.checksums.items()))
         fail(f"data checksums differ from the task's canonical ones ({differing[0][0] if differing else '?'})")
 
-    settings = result.get("settings") or []
-    keys = [(s.get("kind"), s.get("query_lang"), s.get("corpus_lang")) for s in settings]
-    if len(keys) != len(set(keys)):
-        fail("a setting appears twice")
-    missing = expected_settings(definition) - set(keys)
+    keys = {s.setting for s in result.settings}  # the schema refuses a setting twice
+    expected = expected_settings(definition)
+    missing = expected - keys
     if missing:
-        kind, q, c = sorted(missing)[0]
-        fail(f"{len(missing)} setting(s) missing, e.g. {kind} {q}->{c}")
-    extra = set(keys) - expected_settings(definition)
+        fail(f"{len(missing)} setting(s) missing, e.g. {sorted(missing)[0].label}")
+    extra = keys - expected
     if extra:
-        fail(f"unexpected setting {sorted(extra)[0]}")
+        fail(f"unexpected setting {sorted(extra)[0].label}")
 
     canonical = _canonical_query_ids(definition, data_dir)
-    if canonical is not None:  # before reading the per-query table: its size is then the canonical one
-        for s in settings:
-            wanted = len(canonical.get((s["kind"], s["query_lang"], s["corpus_lang"]), ()))
-            if s["n_queries"] != wanted:
-                fail(f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}: n_queries {s['n_queries']}, the canonical data has {wanted} queries")
-    per_query = read_per_query(path, result)
-    check_recomputes(result, per_query, where, definition.cutoff_metrics)
+    if canonical is not None:  # before the per-query table is read: its size is then the canonical one
+        for s in result.settings:
+            if s.n_queries != len(canonical.get(s.setting, ())):
+                fail(f"setting {s.setting.label}: n_queries {s.n_queries}, the canonical data has {len(canonical.get(s.setting, ()))} queries")
+    check_recomputes(result, where)
     if canonical is not None:
-        for s in settings:
-            if set(setting_rows(per_query, s).query_id) != canonical.get((s["kind"], s["query_lang"], s["corpus_lang"])):
-                fail(f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}: query ids differ from the canonical data")
-    return result, per_query
+        for s in result.settings:
+            if set(result.rows(s.setting).query_id) != canonical.get(s.setting):
+                fail(f"setting {s.setting.label}: query ids differ from the canonical data")
+    return result
 
 
-def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> dict[tuple[str, str, str], set[str]] | None:
+def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> dict[Setting, set[str]] | None:
     """With the canonical data at hand, the query ids of every setting of the protocol; None
     without a local copy (the data checksums still tie the result to the canonical data)."""
     try:
@@ -104,48 +97,32 @@ def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> d
         return None
     data = load_task_data(definition, definition.languages, files, definition.candidate_text)
     index = build_index(data)
-    return {
-        (plan.setting.kind, plan.setting.query_lang, plan.setting.corpus_lang): {index.query_ids[r] for r in plan.query_rows}
-        for plan in plan_settings(data, index, definition.settings)
-    }
+    return {plan.setting: {index.query_ids[r] for r in plan.query_rows} for plan in plan_settings(data, index, definition.settings)}
 
 
-def check_recomputes(result: dict[str, Any], per_query: pd.DataFrame, where: str, cutoffs: tuple[str, ...]) -> None:
+def check_recomputes(result: TaskResult, where: str) -> None:
     """Every number a result states must follow from the one below it: each setting's mAP, cutoff
     metrics and rank distance from its per-query rows, the headline scores from the settings. What
-    ``submit`` and ``verify`` both need before they trust a file's aggregates."""
+    ``submit`` and ``verify`` both need before they trust a file's aggregates. (Types and ranges
+    are the schema's: a result that reached here has them.)"""
 
     def fail(message: str) -> None:
         raise XbenchError(f"{where}: {message}")
 
-    settings = result["settings"]
-    for s in settings:
-        label = f"setting {s['kind']} {s['query_lang']}->{s['corpus_lang']}"
-        rows = setting_rows(per_query, s)
-        if not isinstance(s.get("n_queries"), int) or s["n_queries"] <= 0 or len(rows) != s["n_queries"]:
-            fail(f"{label}: n_queries {s.get('n_queries')} but {len(rows)} per-query rows")
-        if rows.query_id.duplicated().any():
-            fail(f"{label}: a query appears twice")
-        for name in ("map", *cutoffs):
-            value = s.get(name)
-            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                fail(f"{label}: {name} {value!r} out of range [0, 1]")
-        ap = rows.ap.to_numpy(np.float64)
-        if not np.all((ap >= 0) & (ap <= 1)):
-            fail(f"{label}: per-query AP out of range [0, 1]")
-        if not _close(float(ap.mean()), s["map"]):
-            fail(f"{label}: map {s['map']} does not recompute from the per-query AP ({ap.mean()})")
-        for name in cutoffs:
-            if name not in rows or not _close(float(rows[name].mean()), s[name]):
+    for s in result.settings:
+        label = f"setting {s.setting.label}"
+        rows = result.rows(s.setting)
+        if len(rows) != s.n_queries:
+            fail(f"{label}: n_queries {s.n_queries} but {len(rows)} per-query rows")
+        if not _close(float(rows.ap.to_numpy(np.float64).mean()), s.map):
+            fail(f"{label}: map {s.map} does not recompute from the per-query AP ({rows.ap.mean()})")
+        for name in result.cutoff_metrics:
+            if not _close(float(rows[name].mean()), s.values[name]):
                 fail(f"{label}: {name} does not recompute from the per-query values")
-        if s["kind"] == "multi":
-            distance = rows.rank_distance.to_numpy(np.float64)
-            if not isinstance(s.get("rank_distance"), (int, float)) or s["rank_distance"] < 0 or np.any(distance < 0):
-                fail(f"{label}: rank_distance out of range")
-            if not _close(float(distance.mean()), s["rank_distance"]):
-                fail(f"{label}: rank_distance does not recompute from the per-query values")
-    recomputed = headline_scores(settings)
+        if s.setting.kind == "multi" and not _close(float(rows.rank_distance.to_numpy(np.float64).mean()), s.values["rank_distance"]):
+            fail(f"{label}: rank_distance does not recompute from the per-query values")
+    recomputed = headline_scores([{**s.setting.fields(), **s.values} for s in result.settings])
     for name, value in recomputed.items():
-        stated = (result.get("scores") or {}).get(name)
-        if value is None or not isinstance(stated, (int, float)) or not _close(value, stated):
+        stated = result.score(name)
+        if value is None or stated is None or not _close(value, stated):
             fail(f"scores.{name} does not recompute from the settings (stated {stated!r}, recomputed {value})")

@@ -22,7 +22,6 @@ import json
 import math
 import re
 import secrets
-import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,28 +31,19 @@ import numpy as np
 import pandas as pd
 
 from benchmark import __version__
-from benchmark.errors import UsageError, XbenchError
+from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_text
 from benchmark.regression.compare import claims_to_be_result
-from benchmark.results.schema import cutoff_metrics
-from benchmark.results.files import PER_QUERY_SUFFIX, read_per_query, read_result, setting_rows
+from benchmark.results import RecordedModel, TaskResult
+from benchmark.results.schema import PER_QUERY_KEY_COLUMNS, PER_QUERY_SUFFIX
+from .rerun import Pick, VerifyOptions, rerun
 from .validate import check_recomputes
 
 TOLERANCE = 1e-4  # largest |difference| of a per-query value that still agrees (honest re-runs agree exactly)
 SHOWN = 5  # query ids named per disagreeing setting
 VERIFICATION_FILE = "verification.json"
 SUBMISSION_FILE = "submission.json"
-KEY_COLUMNS = ("kind", "query_lang", "corpus_lang", "query_id")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-@dataclass
-class TaskResult:
-    """One ``<task>.json`` of the submission and its per-query table."""
-
-    path: Path
-    result: dict[str, Any]
-    per_query: pd.DataFrame
 
 
 @dataclass
@@ -67,25 +57,8 @@ class Submission:
         return (self.folder / SUBMISSION_FILE).is_file()
 
     @property
-    def model(self) -> dict[str, Any]:
-        return next(iter(self.tasks.values())).result["model"]
-
-
-@dataclass(frozen=True)
-class Pick:
-    """One sampled setting."""
-
-    task: str
-    kind: str
-    query_lang: str
-    corpus_lang: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.task} {self.kind} {self.query_lang}->{self.corpus_lang}"
-
-    def record(self) -> dict[str, str]:
-        return {"kind": self.kind, "query_lang": self.query_lang, "corpus_lang": self.corpus_lang}
+    def model(self) -> RecordedModel:
+        return next(iter(self.tasks.values())).model
 
 
 @dataclass
@@ -105,7 +78,7 @@ class SettingCheck:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "task": self.pick.task, **self.pick.record(), "queries": self.compared, "max_abs_diff": _finite(self.max_abs_diff),
+            "task": self.pick.task, **self.pick.setting.fields(), "queries": self.compared, "max_abs_diff": _finite(self.max_abs_diff),
             "differing": len(self.differing), "missing": len(self.missing), "unexpected": len(self.unexpected),
             "examples": (self.differing + self.missing + self.unexpected)[:SHOWN], "agrees": self.agrees,
         }
@@ -129,12 +102,10 @@ def load_submission(folder: Path) -> Submission:
     for path in sorted(folder.glob("*.json")):
         if path.name in (SUBMISSION_FILE, VERIFICATION_FILE) or not claims_to_be_result(path):
             continue
-        result = read_result(path)
-        if not isinstance(result.get("per_query"), dict) or not isinstance(result.get("task"), str):
-            raise _fail(path, "field 'per_query' or 'task' is missing or of the wrong type")
-        if result["task"] in tasks:
-            raise _fail(path, f"a second result for task {result['task']!r}")
-        tasks[result["task"]] = TaskResult(path, result, read_per_query(path, result))
+        result = TaskResult.from_file(path)
+        if result.task in tasks:
+            raise _fail(path, f"a second result for task {result.task!r}")
+        tasks[result.task] = result
     if not tasks:
         raise XbenchError(f"{folder}: no result files (<task>.json with its {PER_QUERY_SUFFIX})")
     submission = Submission(folder, dict(sorted(tasks.items())))
@@ -143,7 +114,7 @@ def load_submission(folder: Path) -> Submission:
             check_consistency(task)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise _fail(task.path, f"malformed result ({type(exc).__name__}: {exc})") from None
-    fingerprints = {t.result["model"].get("fingerprint") for t in submission.tasks.values()}
+    fingerprints = {t.model.fingerprint for t in submission.tasks.values()}
     if len(fingerprints) != 1:
         raise XbenchError(f"{folder}: the results come from different models (fingerprints differ)")
     return submission
@@ -156,19 +127,19 @@ def check_consistency(task: TaskResult) -> None:
     The re-run checks per-query values; this ties the numbers the board shows to them, so a file
     edited after ``submit`` cannot keep a verified mark with other headline numbers.
     """
-    result, path = task.result, task.path
-    if not result["model"].get("fingerprint"):
-        raise _fail(path, "field 'model' has no fingerprint: the model's identity is unknown")
-    check_recomputes(result, task.per_query, str(path), cutoff_metrics(result))
+    if not task.model.fingerprint:
+        raise _fail(task.path, "field 'model' has no fingerprint: the model's identity is unknown")
+    check_recomputes(task, str(task.path))
 
 
 def draw_sample(submission: Submission, size: int, seed: int) -> tuple[list[Pick], int]:
     """``size`` settings of all tasks, drawn without replacement by board weight; also the total."""
-    universe = [Pick(name, s["kind"], s["query_lang"], s["corpus_lang"]) for name, t in submission.tasks.items() for s in t.result["settings"]]
+    universe = [Pick(name, s.setting) for name, t in submission.tasks.items() for s in t.settings]
     per_stratum: dict[tuple[str, str], int] = {}
     for pick in universe:
-        per_stratum[(pick.task, pick.kind)] = per_stratum.get((pick.task, pick.kind), 0) + 1
-    weights = np.array([1.0 / per_stratum[(p.task, p.kind)] for p in universe])
+        stratum = (pick.task, pick.setting.kind)
+        per_stratum[stratum] = per_stratum.get(stratum, 0) + 1
+    weights = np.array([1.0 / per_stratum[(p.task, p.setting.kind)] for p in universe])
     chosen = np.random.default_rng(seed).choice(len(universe), size=min(size, len(universe)), replace=False, p=weights / weights.sum())
     return [universe[i] for i in sorted(chosen.tolist())], len(universe)
 
@@ -177,170 +148,11 @@ def new_seed() -> int:
     return secrets.randbelow(2**32)
 
 
-# ---------------------------------------------------------------------------------------------
-# loading the recorded model
-
-
-def _command_words(command: Any) -> list[str]:
-    try:
-        return shlex.split(command) if isinstance(command, str) else []
-    except ValueError:
-        return []
-
-
-def _flag_value(words: list[str], *flags: str) -> str | None:
-    """The value of the last ``--flag VALUE`` or ``--flag=VALUE`` in a recorded command."""
-    value = None
-    for i, word in enumerate(words):
-        for flag in flags:
-            if word == flag and i + 1 < len(words):
-                value = words[i + 1]
-            elif word.startswith(flag + "="):
-                value = word[len(flag) + 1 :]
-    return value
-
-
-def recorded_options(result: dict[str, Any], api_base: str | None, device: str | None, batch_size: int):
-    """The encoder options that change numbers, as the result records them."""
-    from benchmark.encoders import EncoderOptions
-
-    model = result["model"]
-    max_length = model.get("max_length") if "max_length" in model else _flag_value(_command_words(result.get("command")), "--max-length")
-    return EncoderOptions(
-        query_prompt=str(model.get("query_prompt") or ""),
-        passage_prompt=str(model.get("passage_prompt") or ""),
-        batch_size=batch_size,
-        max_length=int(max_length) if max_length not in (None, "") else None,
-        normalize=model.get("normalized") if isinstance(model.get("normalized"), bool) else None,
-        device=device,
-        pooling=model.get("pooling"),
-        api_base=api_base,
-    )
-
-
-def _candidate_specs(model: dict[str, Any], command: Any) -> list[str]:
-    """What to try as ``--model``: the recorded command's, the recorded name, every registered name."""
-    from benchmark.encoders import registered_encoders
-
-    specs = [_flag_value(_command_words(command), "--model", "-m"), model.get("name"), *registered_encoders()]
-    return list(dict.fromkeys(s for s in specs if isinstance(s, str) and s))
-
-
-def identity_mismatch(recorded: dict[str, Any], loaded: dict[str, Any]) -> str | None:
-    """Why ``loaded`` is not the recorded model, or None when fingerprint, revision and weights agree."""
-    for key in ("endpoint", "fingerprint", "revision", "weights_sha256"):
-        if recorded.get(key) is not None and loaded.get(key) != recorded[key]:
-            width = None if key == "endpoint" else 16
-            return f"its {key} {str(loaded.get(key))[:width]} differs from the recorded {str(recorded[key])[:width]}"
-    return None
-
-
-def load_recorded_model(result: dict[str, Any], where: Path, options: Any, override: str | None = None) -> Any:
-    """The encoder whose identity is the one recorded in ``result``, or UsageError (exit 2).
-
-    A Python callable (``module:attr``) or an API model is never reached from what a submission
-    says alone: the first is imported only when named with ``--model``, the second is called only
-    at the ``--api-base`` the user gives.
-    """
-    from benchmark.encoders import load_encoder
-
-    model = result["model"]
-    name = model.get("name")
-
-    def refuse(why: str) -> UsageError:
-        return UsageError(f"cannot load the model {name} recorded in {where}: {why}")
-
-    if model.get("kind") == "openai-api" and not options.api_base:
-        raise refuse(f"an API model needs --api-base (it was run against {model.get('endpoint')})")
-    if override:
-        specs = [override]
-    elif model.get("kind") == "openai-api":
-        specs = [str(name)]
-    elif model.get("kind") == "callable":
-        raise refuse("a Python callable is imported only when named with --model")
-    else:
-        specs = _candidate_specs(model, result.get("command"))
-    reasons = []
-    for spec in specs:
-        try:
-            encoder = load_encoder(spec, options)
-            mismatch = identity_mismatch(model, encoder.identity())
-        except XbenchError as exc:
-            reasons.append(f"{spec}: {exc}")
-            continue
-        if mismatch is None:
-            return encoder
-        reasons.append(f"{spec}: {mismatch}")
-    raise refuse("; ".join(reasons) or "nothing to try")
-
-
-# ---------------------------------------------------------------------------------------------
-# re-running and comparing
-
-
-@dataclass
-class VerifyOptions:
-    sample: int = 3
-    seed: int | None = None
-    model: str | None = None  # load from here instead of the recorded name (identity must match)
-    tasks: tuple[str, ...] = ()  # definition files of unregistered tasks
-    data_dir: Path | None = None
-    cache_dir: Path | None = None
-    api_base: str | None = None
-    device: str | None = None
-    batch_size: int = 32
-    quiet: bool = True
-
-
-def _definition(name: str, extra: tuple[str, ...]) -> Any:
-    """The task named in a result: one of the definition files given, else a registered task."""
-    from benchmark.engine.taskdef import get_task
-
-    given = {d.name: d for d in (get_task(t) for t in extra)}
-    return given.get(name) or get_task(name)
-
-
-def rerun_languages(task: TaskResult, picks: list[Pick], definition: Any) -> tuple[str, ...]:
-    """The languages a re-run of ``picks`` needs: each pair's two, or every one for a pool."""
-    languages = [str(x) for x in task.result.get("languages") or definition.languages]
-    needed = set()
-    for pick in picks:
-        wanted = set(languages) if pick.kind == "multi" else {pick.query_lang, pick.corpus_lang}
-        if not wanted <= set(definition.languages):
-            raise _fail(task.path, f"setting {pick.label} names a language task {definition.name} does not have")
-        needed |= wanted
-    return tuple(lang for lang in definition.languages if lang in needed)
-
-
-def rerun(task: TaskResult, picks: list[Pick], options: VerifyOptions, log) -> pd.DataFrame:
-    """Re-evaluate the settings of ``picks`` of one task; returns the re-run's per-query table."""
-    from benchmark.engine.runner import RunConfig, evaluate_task
-
-    result = task.result
-    definition = _definition(result["task"], options.tasks)
-    recorded_version = (result.get("task_definition") or {}).get("version")
-    if recorded_version is not None and str(recorded_version) != definition.version:
-        raise UsageError(f"cannot verify {task.path}: task {definition.name} is version {definition.version} here, the result is of {recorded_version}")
-    langs = rerun_languages(task, picks, definition)
-    encoder_options = recorded_options(result, options.api_base, options.device, options.batch_size)
-    encoder = load_recorded_model(result, task.path, encoder_options, options.model)
-    official = bool((result.get("data") or {}).get("official", True))
-    config = RunConfig(langs=langs, data_dir=options.data_dir, cache_dir=options.cache_dir, candidate_text=result.get("candidate_text"),
-                       allow_modified_data=not official, quiet=options.quiet)
-    log(f"== {definition.name}: re-running {len(picks)} setting(s) on {','.join(langs)} with {encoder.name}")
-    fresh, per_query = evaluate_task(definition, encoder, encoder_options, config)
-    recorded = (result.get("data") or {}).get("checksums") or {}
-    for name, digest in fresh["data"]["checksums"].items():
-        if recorded.get(name) != digest:
-            raise UsageError(f"cannot verify {task.path}: the data file {name} here is not the one the result was made on")
-    return per_query
-
-
 def compare_setting(pick: Pick, submitted: pd.DataFrame, fresh: pd.DataFrame, sampled_run: bool) -> SettingCheck:
     """Query by query: every per-query value the re-run has (AP, rank distance, cutoff metrics,
     relevant count) within TOLERANCE, and the same queries (a sampled run may hold fewer). The
     board shows rank distance too, so a forged or dropped one must not pass as verified."""
-    columns = [c for c in fresh.columns if c not in KEY_COLUMNS and pd.api.types.is_numeric_dtype(fresh[c])]
+    columns = [c for c in fresh.columns if c not in PER_QUERY_KEY_COLUMNS and pd.api.types.is_numeric_dtype(fresh[c])]
     columns.sort(key=lambda c: c != "ap")
     mine = submitted.set_index("query_id").reindex(columns=columns).apply(pd.to_numeric, errors="coerce").astype(np.float64)
     theirs = fresh.set_index("query_id")[columns].astype(np.float64)
@@ -384,7 +196,7 @@ class Verification:
         return {
             "result": "verified" if self.agrees else "disagrees",
             "submission": str(self.submission.folder),
-            "model": {"name": model.get("name"), "fingerprint": model.get("fingerprint")},
+            "model": {"name": model.name, "fingerprint": model.fingerprint},
             "xbench_version": __version__,
             "seed": self.seed,
             "sample": self.sample,
@@ -407,9 +219,8 @@ def verify(folder: Path, options: VerifyOptions, log=lambda message: None) -> Ve
         if not mine:
             continue
         fresh = rerun(task, mine, options, log)
-        sampled_run = bool(task.result.get("sample"))
         for pick in mine:
-            checks.append(compare_setting(pick, setting_rows(task.per_query, pick.record()), setting_rows(fresh, pick.record()), sampled_run))
+            checks.append(compare_setting(pick, task.rows(pick.setting), fresh.rows(pick.setting), task.sampled))
     return Verification(submission, seed, options.sample, total, checks)
 
 
@@ -423,18 +234,18 @@ def record(verification: Verification, today: str | None = None) -> Path:
     doc = verification.to_dict()
     doc.pop("submission")
     doc["date"] = today or datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    doc["per_query_sha256"] = {name: t.result["per_query"].get("sha256") for name, t in verification.submission.tasks.items()}
+    doc["per_query_sha256"] = {name: t.per_query_sha256 for name, t in verification.submission.tasks.items()}
     path = verification.submission.folder / VERIFICATION_FILE
     atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
     return path
 
 
-def verified_label(folder: Path, results: dict[str, dict[str, Any]]) -> str | None:
+def verified_label(folder: Path, results: dict[str, TaskResult]) -> str | None:
     """The board's mark for a submission: "<date>, <n>/<total> settings" when a recorded
     verification covers exactly its current per-query files; None (self-reported) otherwise."""
     try:
         doc = json.loads((Path(folder) / VERIFICATION_FILE).read_text(encoding="utf-8"))
-        pinned = {name: r["per_query"]["sha256"] for name, r in results.items()}
+        pinned = {name: r.per_query_sha256 for name, r in results.items()}
         date, checked, total = doc["date"], len(doc["settings"]), doc["settings_total"]
         if doc["result"] != "verified" or doc["per_query_sha256"] != pinned or not isinstance(total, int) or not _DATE.fullmatch(str(date)):
             return None

@@ -14,9 +14,9 @@ import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .compare import compare_task
+from benchmark.results import TaskResult
+from .compare import Comparison, compare_task
 from benchmark.fsutil import atomic_write_bytes
 
 
@@ -28,60 +28,54 @@ class Tolerance:
     test: str = "student"
 
 
-def label(row: dict[str, Any]) -> str:
-    if not row["query_lang"]:
-        return f"{row['kind']} (aggregate)"
-    return f"{row['kind']} {row['query_lang']}->{row['corpus_lang']}"
-
-
-def judge(rows: list[dict[str, Any]], tol: Tolerance) -> list[dict[str, Any]]:
-    """Add ``status`` to each comparison row: regression, improvement or ok."""
+def judge(rows: list[Comparison], tol: Tolerance) -> list[Comparison]:
+    """Set each comparison's ``status``: regression, improvement or ok."""
     for row in rows:
-        significant = row["p_holm"] <= tol.alpha
-        if row["kind"] == "rank_distance":  # lower is better
-            worse, better = row["delta"] > tol.max_rank_distance_increase, row["delta"] < -tol.max_rank_distance_increase
+        significant = row.p_holm <= tol.alpha
+        if row.metric == "rank_distance":  # lower is better
+            worse, better = row.delta > tol.max_rank_distance_increase, row.delta < -tol.max_rank_distance_increase
         else:
-            worse, better = row["delta"] < -tol.max_drop, row["delta"] > tol.max_drop
-        row["status"] = "regression" if worse and significant else "improvement" if better and significant else "ok"
+            worse, better = row.delta < -tol.max_drop, row.delta > tol.max_drop
+        row.status = "regression" if worse and significant else "improvement" if better and significant else "ok"
     return rows
 
 
-def check_task(baseline: tuple[dict, Any], candidate: tuple[dict, Any], tol: Tolerance) -> list[dict[str, Any]]:
-    return judge(compare_task(*baseline, *candidate, test=tol.test), tol)
+def check_task(baseline: TaskResult, candidate: TaskResult, tol: Tolerance) -> list[Comparison]:
+    return judge(compare_task(baseline, candidate, test=tol.test), tol)
 
 
-def junit_xml(report: dict[str, list[dict[str, Any]]], tol: Tolerance) -> bytes:
+def junit_xml(report: dict[str, list[Comparison]], tol: Tolerance) -> bytes:
     """One test suite per task, one test case per setting and aggregate; regressions fail."""
     suites = ET.Element("testsuites", name="xbench check")
     for task, rows in report.items():
-        failures = sum(r["status"] == "regression" for r in rows)
+        failures = sum(r.status == "regression" for r in rows)
         suite = ET.SubElement(suites, "testsuite", name=f"xbench check {task}", tests=str(len(rows)), failures=str(failures), errors="0", skipped="0")
         for row in rows:
-            case = ET.SubElement(suite, "testcase", classname=f"{task}.{row['kind']}", name=label(row))
-            text = f"{row['a']:.4f} -> {row['b']:.4f} ({row['delta']:+.4f}), p_holm={row['p_holm']:.3g}, n={row['n']}"
-            if row["status"] == "regression":
+            case = ET.SubElement(suite, "testcase", classname=f"{task}.{row.kind}", name=row.label)
+            text = f"{row.a:.4f} -> {row.b:.4f} ({row.delta:+.4f}), p_holm={row.p_holm:.3g}, n={row.n}"
+            if row.status == "regression":
                 failure = ET.SubElement(case, "failure", message=f"regression: {text}", type="regression")
                 failure.text = f"max drop {tol.max_drop}, alpha {tol.alpha} ({tol.test} test, Holm-corrected)"
             else:
-                ET.SubElement(case, "system-out").text = f"{row['status']}: {text}"
+                ET.SubElement(case, "system-out").text = f"{row.status}: {text}"
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def write_junit(path: Path, report: dict[str, list[dict[str, Any]]], tol: Tolerance) -> None:
+def write_junit(path: Path, report: dict[str, list[Comparison]], tol: Tolerance) -> None:
     atomic_write_bytes(Path(path), junit_xml(report, tol))
 
 
-def markdown_summary(report: dict[str, list[dict[str, Any]]], tol: Tolerance, baseline: str, candidate: str) -> str:
+def markdown_summary(report: dict[str, list[Comparison]], tol: Tolerance, baseline: str, candidate: str) -> str:
     lines = [f"### xbench check: {candidate} vs {baseline}", ""]
     for task, rows in report.items():
-        notable = [r for r in rows if r["status"] != "ok"]
-        regressions = sum(r["status"] == "regression" for r in rows)
+        notable = [r for r in rows if r.status != "ok"]
+        regressions = sum(r.status == "regression" for r in rows)
         lines.append(f"**{task}**: {'FAIL' if regressions else 'pass'}, {regressions} regression(s), "
-                     f"{sum(r['status'] == 'improvement' for r in rows)} improvement(s) of {len(rows)} checked")
+                     f"{sum(r.status == 'improvement' for r in rows)} improvement(s) of {len(rows)} checked")
         if notable:
             lines += ["", "| setting | baseline | candidate | change | p (Holm) | |", "|---|---|---|---|---|---|"]
-            lines += [f"| {label(r)} | {r['a']:.4f} | {r['b']:.4f} | {r['delta']:+.4f} | {r['p_holm']:.3g} | {r['status']} |" for r in notable]
+            lines += [f"| {r.label} | {r.a:.4f} | {r.b:.4f} | {r.delta:+.4f} | {r.p_holm:.3g} | {r.status} |" for r in notable]
         lines.append("")
     lines.append(f"Regression: mAP drop > {tol.max_drop} and significant at {tol.alpha} ({tol.test} test, Holm).")
     return "\n".join(lines) + "\n"
@@ -95,5 +89,5 @@ def append_github_summary(text: str) -> None:
             fh.write(text)
 
 
-def report_json(report: dict[str, list[dict[str, Any]]]) -> str:
-    return json.dumps(report, indent=2)
+def report_json(report: dict[str, list[Comparison]]) -> str:
+    return json.dumps({task: [r.to_dict() for r in rows] for task, rows in report.items()}, indent=2)

@@ -10,22 +10,57 @@ its settings, and the p-values are Holm-corrected over everything tested.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from benchmark.engine.settings import Setting
 from benchmark.errors import UsageError, XbenchError
-from benchmark.results.files import PER_QUERY_SUFFIX, read_json, read_per_query, read_result
-from .significance import KEY, holm, p_value
+from benchmark.results import TaskResult
+from benchmark.results.io import read_json
+from benchmark.results.schema import PER_QUERY_SUFFIX
+from .significance import holm, paired_frame, p_value
 
-SETTING = ["kind", "query_lang", "corpus_lang"]
+KINDS = ("mono", "cross", "multi")
 
 
-def load(path: Path, task: str | None = None) -> list[tuple[Path, dict[str, Any], pd.DataFrame]]:
-    """(json path, result, per-query) for a result file, or for every result in a folder (the JSON
-    files that claim to be results, see :func:`claims_to_be_result`); each validated on load."""
+@dataclass
+class Comparison:
+    """One compared quantity: a setting's mAP, or an aggregate (Mono, Cross, Multi mAP or the rank
+    distance: then ``setting`` is None and ``kind`` names the aggregate)."""
+
+    kind: str
+    setting: Setting | None
+    metric: str
+    a: float
+    b: float
+    n: int
+    p: float
+    p_holm: float = 1.0
+    status: str | None = None  # set by a regression check
+
+    @property
+    def delta(self) -> float:
+        return self.b - self.a
+
+    @property
+    def label(self) -> str:
+        return self.setting.label if self.setting else f"{self.kind} (aggregate)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as ``--json`` prints it."""
+        row = {"kind": self.kind, "query_lang": self.setting.query_lang if self.setting else "",
+               "corpus_lang": self.setting.corpus_lang if self.setting else "", "a": self.a, "b": self.b, "delta": self.delta,
+               "n": self.n, "p": self.p, "p_holm": self.p_holm}
+        return row if self.status is None else dict(row, status=self.status)
+
+
+def load(path: Path, task: str | None = None) -> list[TaskResult]:
+    """The result in a file, or every result in a folder (the JSON files that claim to be
+    results, see :func:`claims_to_be_result`); each validated on load."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.json") if not p.name.startswith(".") and (not task or p.stem == task))
@@ -34,10 +69,7 @@ def load(path: Path, task: str | None = None) -> list[tuple[Path, dict[str, Any]
         files = [path]
     else:
         raise UsageError(f"{path}: no such result file or folder")
-    loaded = []
-    for file in files:
-        result = read_result(file)
-        loaded.append((file, result, read_per_query(file, result)))
+    loaded = [TaskResult.from_file(file) for file in files]
     if not loaded:
         raise UsageError(f"{path}: no result files" + (f" for task {task}" if task else ""))
     return loaded
@@ -57,72 +89,64 @@ def claims_to_be_result(path: Path) -> bool:
     return isinstance(doc, dict) and "schema_version" in doc
 
 
-def incomparable(a: dict[str, Any], b: dict[str, Any]) -> str | None:
+def incomparable(a: TaskResult, b: TaskResult) -> str | None:
     """Why result ``b`` cannot be compared with ``a``, or None. ``b`` may cover fewer languages
     or queries than ``a`` (a fast check against a full baseline), never other data or settings."""
-    if a["task"] != b["task"]:
-        return f"different tasks ({a['task']} vs {b['task']})"
-    if a["candidate_text"] != b["candidate_text"]:
-        return f"different candidate text ({a['candidate_text']} vs {b['candidate_text']})"
-    absent = [lang for lang in b["languages"] if lang not in a["languages"]]
+    if a.task != b.task:
+        return f"different tasks ({a.task} vs {b.task})"
+    if a.candidate_text != b.candidate_text:
+        return f"different candidate text ({a.candidate_text} vs {b.candidate_text})"
+    absent = [lang for lang in b.languages if lang not in a.languages]
     if absent:
-        return f"language(s) {', '.join(absent)} of {b['task']} missing from the baseline"
-    for name, digest in b["data"]["checksums"].items():
-        if a["data"]["checksums"].get(name) != digest:
+        return f"language(s) {', '.join(absent)} of {b.task} missing from the baseline"
+    checksums = a.data.checksums
+    for name, digest in b.data.checksums.items():
+        if checksums.get(name) != digest:
             return f"different data checksums ({name})"
-    settings_a = {(s["kind"], s["query_lang"], s["corpus_lang"]) for s in a["settings"]}
-    missing = [s for s in b["settings"] if (s["kind"], s["query_lang"], s["corpus_lang"]) not in settings_a]
+    missing = [s.setting for s in b.settings if not a.has(s.setting)]
     if missing:
-        return f"{len(missing)} setting(s) of {b['task']} missing from the baseline, e.g. {missing[0]['kind']} {missing[0]['query_lang']}->{missing[0]['corpus_lang']}"
+        return f"{len(missing)} setting(s) of {b.task} missing from the baseline, e.g. {missing[0].label}"
     return None
 
 
-def compare_task(a: dict[str, Any], pa: pd.DataFrame, b: dict[str, Any], pb: pd.DataFrame, test: str = "student") -> list[dict[str, Any]]:
-    """Rows for the aggregates and every setting of ``b``, with raw and Holm p-values."""
+def compare_task(a: TaskResult, b: TaskResult, test: str = "student") -> list[Comparison]:
+    """The aggregates and every setting of ``b`` compared with ``a``, with raw and Holm p-values."""
     reason = incomparable(a, b)
     if reason:
-        raise UsageError(f"cannot compare {a['task']} results: {reason}")
-    joined = pa[KEY + ["ap", "rank_distance"]].merge(pb[KEY + ["ap", "rank_distance"]], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
-    if len(joined) < len(pb):  # a query of b the baseline lacks: other data, not a sample of it
-        unmatched = pb[KEY].merge(pa[KEY], on=KEY, how="left", indicator=True)
-        unmatched = unmatched[unmatched["_merge"] == "left_only"]
+        raise UsageError(f"cannot compare {a.task} results: {reason}")
+    joined, unmatched = paired_frame(a.per_query, b.per_query, ("ap", "rank_distance"))
+    if len(unmatched):  # a query of b the baseline lacks: other data, not a sample of it
         first = unmatched.iloc[0]
-        raise UsageError(f"cannot compare {a['task']} results: {len(unmatched)} queries missing from the baseline, "
-                         f"e.g. {first.query_id!r} in {first.kind} {first.query_lang}->{first.corpus_lang}")
-    groups = {key: part for key, part in joined.groupby(SETTING, sort=False)}
-    settings = [tuple(s[c] for c in SETTING) for s in b["settings"] if tuple(s[c] for c in SETTING) in groups]
-    if sorted(a["languages"]) != sorted(b["languages"]):
+        raise UsageError(f"cannot compare {a.task} results: {len(unmatched)} queries missing from the baseline, "
+                         f"e.g. {first.query_id!r} in {Setting.of(first).label}")
+    groups = {Setting(*key): part for key, part in joined.groupby(list(Setting.FIELDS), sort=False)}
+    settings = [s.setting for s in b.settings if s.setting in groups]
+    if sorted(a.languages) != sorted(b.languages):
         # a language subset has a smaller multilingual pool: its ranks there are not the baseline's
-        settings = [k for k in settings if k[0] != "multi"]
-    rows: list[dict[str, Any]] = []
-    for kind in ("mono", "cross", "multi"):
-        keys = [k for k in settings if k[0] == kind]
+        settings = [k for k in settings if k.kind != "multi"]
+    rows: list[Comparison] = []
+    for kind in KINDS:
+        keys = [k for k in settings if k.kind == kind]
         if keys:
-            means_a = [groups[k].ap_a.mean() for k in keys]
-            means_b = [groups[k].ap_b.mean() for k in keys]
-            pooled = pd.concat([groups[k] for k in keys])
-            rows.append(_row(kind, "", "", np.mean(means_a), np.mean(means_b), pooled.ap_a, pooled.ap_b, test))
-    multi = [k for k in settings if k[0] == "multi"]
+            rows.append(_pooled(kind, "map", [groups[k] for k in keys], "ap", test))
+    multi = [groups[k] for k in settings if k.kind == "multi"]
     if multi:
-        pooled = pd.concat([groups[k] for k in multi])
-        rows.append(_row("rank_distance", "", "", np.mean([groups[k].rank_distance_a.mean() for k in multi]),
-                         np.mean([groups[k].rank_distance_b.mean() for k in multi]), pooled.rank_distance_a, pooled.rank_distance_b, test))
+        rows.append(_pooled("rank_distance", "rank_distance", multi, "rank_distance", test))
     for key in settings:
         part = groups[key]
-        rows.append(_row(*key, part.ap_a.mean(), part.ap_b.mean(), part.ap_a, part.ap_b, test))
-    for row, adjusted in zip(rows, holm([r["p"] for r in rows])):
-        row["p_holm"] = float(adjusted)
+        rows.append(_compared(key.kind, key, "map", part.ap_a.mean(), part.ap_b.mean(), part.ap_a, part.ap_b, test))
+    for row, adjusted in zip(rows, holm([r.p for r in rows])):
+        row.p_holm = float(adjusted)
     return rows
 
 
-def _row(kind, query_lang, corpus_lang, value_a, value_b, per_a, per_b, test) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "query_lang": query_lang,
-        "corpus_lang": corpus_lang,
-        "a": float(value_a),
-        "b": float(value_b),
-        "delta": float(value_b) - float(value_a),
-        "n": int(len(per_a)),
-        "p": p_value(np.asarray(per_a, dtype=np.float64), np.asarray(per_b, dtype=np.float64), test),
-    }
+def _pooled(kind: str, metric: str, parts: list[pd.DataFrame], column: str, test: str) -> Comparison:
+    """An aggregate: the macro mean over its settings, tested on their pooled per-query values."""
+    pooled = pd.concat(parts)
+    return _compared(kind, None, metric, np.mean([p[f"{column}_a"].mean() for p in parts]), np.mean([p[f"{column}_b"].mean() for p in parts]),
+                     pooled[f"{column}_a"], pooled[f"{column}_b"], test)
+
+
+def _compared(kind: str, setting: Setting | None, metric: str, value_a: float, value_b: float, per_a: Any, per_b: Any, test: str) -> Comparison:
+    return Comparison(kind, setting, metric, float(value_a), float(value_b), int(len(per_a)),
+                      p_value(np.asarray(per_a, dtype=np.float64), np.asarray(per_b, dtype=np.float64), test))

@@ -1,7 +1,7 @@
 """Paired significance tests on per-query scores (ranx's tests), and Holm's correction.
 
 Two results are comparable query by query because every per-query row is keyed by (kind, query
-language, corpus language, query id); :func:`paired_scores` aligns them on that key.
+language, corpus language, query id); :func:`paired_frame` aligns them on that key.
 """
 
 from __future__ import annotations
@@ -11,14 +11,26 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-KEY = ["kind", "query_lang", "corpus_lang", "query_id"]
+from benchmark.results.schema import PER_QUERY_KEY_COLUMNS
+
+KEY = [*PER_QUERY_KEY_COLUMNS]  # a setting's fields and the query id
 TESTS = ("student", "fisher")
+
+
+def paired_frame(a: pd.DataFrame, b: pd.DataFrame, metrics: Sequence[str], key: Sequence[str] = KEY) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of ``b`` that ``a`` also has, paired on ``key``, with ``metrics`` side by side
+    (``ap_a``, ``ap_b``...); and the keys of the rows of ``b`` that ``a`` lacks. The one place
+    two per-query tables are merged."""
+    key = list(key)
+    columns = key + list(metrics)
+    joined = a[columns].merge(b[columns], on=key, suffixes=("_a", "_b"), validate="one_to_one")
+    unmatched = b[key].merge(a[key], on=key, how="left", indicator=True)
+    return joined, unmatched[unmatched["_merge"] == "left_only"]
 
 
 def paired_scores(a: pd.DataFrame, b: pd.DataFrame, metric: str = "ap", key: Sequence[str] = KEY) -> tuple[np.ndarray, np.ndarray]:
     """The two columns ``metric`` paired on ``key`` (rows present in both)."""
-    key = list(key)
-    joined = a[key + [metric]].merge(b[key + [metric]], on=key, suffixes=("_a", "_b"), validate="one_to_one")
+    joined, _ = paired_frame(a, b, (metric,), key)
     return joined[f"{metric}_a"].to_numpy(np.float64), joined[f"{metric}_b"].to_numpy(np.float64)
 
 

@@ -1,9 +1,9 @@
-"""Result files: one versioned JSON per task plus its per-query table, written atomically.
+"""Reading and writing result files, trusting nothing that is read.
 
-``<task>.json`` holds the identity of everything that made the numbers (xbench version, task
-definition, data checksums, model identity, candidate text) and the numbers themselves at three
-levels: headline scores, per setting, and (in ``<task>.per_query.csv.gz``, checksummed from the
-JSON) per query, so that later comparisons can run paired significance tests.
+``<task>.json`` is read whole but capped in size, as strict JSON (no key twice, finite numbers);
+the per-query table beside it must match the SHA-256 the JSON pins and is decompressed only as
+far as its declared row count allows. Files are written atomically: the per-query table first,
+then the JSON that names its checksum. Only :class:`benchmark.results.TaskResult` calls these.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import io
 import json
 import math
 import os
-import platform
 import stat
 import zlib
 from pathlib import Path
@@ -23,12 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark import RESULT_SCHEMA_VERSION, __version__
+from benchmark import RESULT_SCHEMA_VERSION
 from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_bytes, atomic_write_text
-from benchmark.metrics.aggregate import headline_scores, macro_mean
 from .schema import PER_QUERY_SUFFIX, expected_rows, metric_columns, per_query_columns, typed_per_query, validate_document
-from benchmark.engine.scoring import SettingScores
 
 MAX_JSON_BYTES = 64 << 20  # the largest shipped result JSON is under 100 kB
 # A per-query row written by xbench takes about 100 bytes (kind, two languages, a query id, seven
@@ -40,48 +37,6 @@ MAX_PER_QUERY_ROWS = 2_000_000
 GZIP_SLACK_BYTES = 1 << 20  # gzip may grow incompressible input slightly
 
 
-def setting_records(scores: list[SettingScores]) -> list[dict[str, Any]]:
-    records = []
-    for s in scores:
-        record: dict[str, Any] = {**s.setting.fields(), "map": s.map, "n_queries": len(s.query_ids)}
-        if s.rank_distance is not None:
-            record["rank_distance"] = float(s.rank_distance.mean()) if len(s.rank_distance) else 0.0
-        for name, values in s.cutoff.items():
-            record[name] = float(values.mean()) if len(values) else 0.0
-        records.append(record)
-    return records
-
-
-def cutoff_aggregates(records: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, dict[str, float | None]]:
-    """Macro means of each cutoff metric by setting kind, the way mAP is aggregated."""
-    return {
-        kind: {name: macro_mean(r[name] for r in records if r["kind"] == kind) for name in names}
-        for kind in ("mono", "cross", "multi")
-        if any(r["kind"] == kind for r in records)
-    }
-
-
-def per_query_frame(scores: list[SettingScores]) -> pd.DataFrame:
-    frames = []
-    for s in scores:
-        columns: dict[str, Any] = {
-            **s.setting.fields(),
-            "query_id": s.query_ids,
-            "ap": s.ap,
-            "n_relevant": s.n_relevant,
-            "rank_distance": s.rank_distance if s.rank_distance is not None else np.nan,
-        }
-        columns.update(s.cutoff)
-        frames.append(pd.DataFrame(columns))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def setting_rows(per_query: pd.DataFrame, record: dict[str, Any]) -> pd.DataFrame:
-    """The per-query rows of one setting record."""
-    mask = (per_query.kind == record["kind"]) & (per_query.query_lang == record["query_lang"]) & (per_query.corpus_lang == record["corpus_lang"])
-    return per_query[mask]
-
-
 def frame_to_csv_gz(frame: pd.DataFrame) -> bytes:
     """Deterministic bytes (gzip without a timestamp; floats written to round-trip exactly)."""
     text = frame.to_csv(index=False, lineterminator="\n")
@@ -89,31 +44,6 @@ def frame_to_csv_gz(frame: pd.DataFrame) -> bytes:
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="", compresslevel=6) as gz:
         gz.write(text.encode("utf-8"))
     return buffer.getvalue()
-
-
-def hardware() -> dict[str, Any]:
-    import os
-
-    from benchmark.engine.search import device_name
-
-    info = {
-        "machine": platform.machine(),
-        "processor": platform.processor() or None,
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "search_device": device_name(),
-    }
-    try:
-        import sys
-
-        if "torch" in sys.modules:
-            torch = sys.modules["torch"]
-            info["torch"] = torch.__version__
-            info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    except Exception:
-        pass
-    return info
 
 
 def _clean(value: Any) -> Any:
@@ -128,50 +58,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def build_result(
-    *,
-    definition: Any,
-    languages: tuple[str, ...],
-    model: dict[str, Any],
-    data: Any,
-    candidate_text: str,
-    scores: list[SettingScores],
-    timings: dict[str, float],
-    encoding: dict[str, Any],
-    counts: dict[str, dict[str, int]],
-    sample: dict[str, int] | None = None,
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    records = setting_records(scores)
-    result = {
-        "schema_version": RESULT_SCHEMA_VERSION,
-        "xbench_version": __version__,
-        "task": definition.name,
-        "task_definition": {
-            "name": definition.name,
-            "version": definition.version,
-            "format": definition.format,
-            "languages": list(definition.languages),
-            "metrics": list(definition.metrics),
-        },
-        "languages": list(languages),
-        "complete": tuple(languages) == tuple(definition.languages) and not sample,
-        "sample": sample,
-        "candidate_text": candidate_text,
-        "counts": counts,
-        "model": model,
-        "data": {"checksums": data.checksums, "official": data.official, "modified_files": list(data.modified)},
-        "scores": headline_scores(records),
-        "cutoff_scores": cutoff_aggregates(records, definition.cutoff_metrics),
-        "settings": records,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-        "encoding": encoding,
-        "hardware": hardware(),
-    }
-    return result, per_query_frame(scores)
-
-
-def write_result(out_dir: Path, result: dict[str, Any], per_query: pd.DataFrame) -> Path:
-    """Write the per-query table, then the JSON that names its checksum; returns the JSON path."""
+def write_document(out_dir: Path, result: dict[str, Any], per_query: pd.DataFrame) -> tuple[Path, dict[str, Any]]:
+    """Write the per-query table, then the JSON that names its checksum; returns the JSON's path
+    and the document as written (with its ``per_query`` entry)."""
     out_dir = Path(out_dir)
     name = result["task"]
     blob = frame_to_csv_gz(per_query)
@@ -182,10 +71,10 @@ def write_result(out_dir: Path, result: dict[str, Any], per_query: pd.DataFrame)
     text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
     atomic_write_bytes(out_dir / per_query_name, blob)
     atomic_write_text(path, text)
-    return path
+    return path, result
 
 
-def read_result(path: Path) -> dict[str, Any]:
+def read_document(path: Path) -> dict[str, Any]:
     """Load a result JSON and validate it against the result schema (benchmark/result_schema.py):
     other schema versions, wrong types, out-of-range scores, non-finite numbers, duplicate keys
     and a per-query file other than ``<task>.per_query.csv.gz`` are refused in one line naming the
@@ -259,7 +148,7 @@ def per_query_cap(rows: int) -> int:
 
 
 def read_per_query(result_path: Path, result: dict[str, Any]) -> pd.DataFrame:
-    """The per-query table beside a result JSON (already validated by :func:`read_result`): its
+    """The per-query table beside a result JSON (already validated by :func:`read_document`): its
     SHA-256 must be the one the JSON pins, it is decompressed only up to the size its row count
     allows (a gzip bomb stops there), and every cell is type- and range-checked."""
     name = result["per_query"]["file"]

@@ -1,0 +1,82 @@
+"""What a leaderboard row shows, column by column: title, cell text, sort key, group.
+
+Both views (Markdown and the HTML page) render these same columns, so a new field is added once.
+Cell text is plain text made from any value; each view escapes it for itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .ranking import BOARD_TASKS
+
+TASK_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R"}
+TIE_MARK = "≈"
+SCORE_COLUMNS = (("mono", "Mono", 3), ("cross", "Cross", 3), ("multi", "Multi", 3), ("rank_distance", "RD", 1))
+SELF_REPORTED = (  # said under the heading "The numbers are self-reported." in every view
+    "`xbench submit` checks that a submission is consistent: every aggregate "
+    "recomputes from the per-setting and per-query values, the per-query table matches its pinned SHA-256, and "
+    "the data checksums and query ids are the canonical ones. A forgery that is consistent throughout passes "
+    "those checks; only re-running the model can catch it, which `xbench verify SUBMISSION` does on a random "
+    "sample of settings."
+)
+
+
+# ---- cell text: plain text from any value; each view escapes it ---------------------------------
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
+def _fixed(value: Any, digits: int) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else _text(value)
+
+
+def _params(value: Any) -> str:
+    if not value:
+        return "-"
+    return f"{value / 1e6:.0f}M" if isinstance(value, (int, float)) and value >= 1e6 else _text(value)
+
+
+def _rank(row: dict[str, Any]) -> str:
+    return f"{TIE_MARK}{row['rank']}" if row["tied"] else str(row["rank"])
+
+
+def _command(row: dict[str, Any]) -> str:
+    return _text(row["command"] or f"xbench run --model {_text(row['model'])}")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the board table, shared by the Markdown and the HTML view."""
+
+    title: str
+    text: Callable[[dict[str, Any]], str]  # what the cell shows, as plain text (each view escapes it)
+    sort: Callable[[dict[str, Any]], Any]  # the page's sort value
+    group: str = ""  # a heading spanning several columns (a task)
+    css: str = ""
+
+
+def _score_column(field: str, title: str, digits: int, group: str = "") -> Column:
+    return Column(title, lambda r: _fixed(r[field], digits), lambda r: r[field], group)
+
+
+def columns() -> list[Column]:
+    """The board table's columns, in order; a new column (a new row field) is added here once."""
+    cols = [
+        Column("#", _rank, lambda r: r["rank"]),
+        Column("model", lambda r: _text(r["model"]), lambda r: r["model"], css="name"),
+        Column("dim", lambda r: _text(r["dimension"]), lambda r: r["dimension"]),
+        Column("params", lambda r: _params(r["parameters"]), lambda r: r["parameters"] or 0),
+    ]
+    for task in BOARD_TASKS:
+        cols += [_score_column(f"{task}.{k}", title, digits, TASK_TITLES.get(task, task)) for k, title, digits in SCORE_COLUMNS]
+    cols += [
+        _score_column("overall", "avg mAP", 3),
+        Column("date", lambda r: _text(r["date"]), lambda r: r["date"]),
+        Column("xbench", lambda r: _text(r["xbench_version"]), lambda r: r["xbench_version"]),
+        Column("verified", lambda r: _text(r["verified"]) if r["verified"] else "self-reported", lambda r: r["verified"] or ""),
+    ]
+    return cols

@@ -1,0 +1,184 @@
+"""Re-running settings of a recorded result (for ``xbench verify``): the recorded model, options and data.
+
+A model is found from its recorded identity only: the recorded command's ``--model``, the
+recorded name, or a registered encoder, whichever loads with the recorded fingerprint, revision
+and weights. A Python callable or an API model is never reached from what a submission says
+alone: the first is imported only when named with ``--model``, the second is called only at the
+``--api-base`` the user gives.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from benchmark.engine.settings import Setting
+from benchmark.errors import UsageError, XbenchError
+from benchmark.results import RecordedModel, TaskResult
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One sampled setting of one task."""
+
+    task: str
+    setting: Setting
+
+    @property
+    def label(self) -> str:
+        return f"{self.task} {self.setting.label}"
+
+
+
+
+def _command_words(command: Any) -> list[str]:
+    try:
+        return shlex.split(command) if isinstance(command, str) else []
+    except ValueError:
+        return []
+
+
+def _flag_value(words: list[str], *flags: str) -> str | None:
+    """The value of the last ``--flag VALUE`` or ``--flag=VALUE`` in a recorded command."""
+    value = None
+    for i, word in enumerate(words):
+        for flag in flags:
+            if word == flag and i + 1 < len(words):
+                value = words[i + 1]
+            elif word.startswith(flag + "="):
+                value = word[len(flag) + 1 :]
+    return value
+
+
+def recorded_options(result: TaskResult, api_base: str | None, device: str | None, batch_size: int) -> Any:
+    """The encoder options that change numbers, as the result records them."""
+    from benchmark.encoders import EncoderOptions
+
+    model = result.model
+    max_length = model.get("max_length") if "max_length" in model.identity else _flag_value(_command_words(result.command), "--max-length")
+    return EncoderOptions(
+        query_prompt=str(model.get("query_prompt") or ""),
+        passage_prompt=str(model.get("passage_prompt") or ""),
+        batch_size=batch_size,
+        max_length=int(max_length) if max_length not in (None, "") else None,
+        normalize=model.get("normalized") if isinstance(model.get("normalized"), bool) else None,
+        device=device,
+        pooling=model.get("pooling"),
+        api_base=api_base,
+    )
+
+
+def _candidate_specs(model: RecordedModel, command: str | None) -> list[str]:
+    """What to try as ``--model``: the recorded command's, the recorded name, every registered name."""
+    from benchmark.encoders import registered_encoders
+
+    specs = [_flag_value(_command_words(command), "--model", "-m"), model.name, *registered_encoders()]
+    return list(dict.fromkeys(s for s in specs if isinstance(s, str) and s))
+
+
+def identity_mismatch(recorded: Mapping[str, Any], loaded: Mapping[str, Any]) -> str | None:
+    """Why ``loaded`` is not the recorded model, or None when fingerprint, revision and weights agree."""
+    for key in ("endpoint", "fingerprint", "revision", "weights_sha256"):
+        if recorded.get(key) is not None and loaded.get(key) != recorded[key]:
+            width = None if key == "endpoint" else 16
+            return f"its {key} {str(loaded.get(key))[:width]} differs from the recorded {str(recorded[key])[:width]}"
+    return None
+
+
+def load_recorded_model(result: TaskResult, where: Path, options: Any, override: str | None = None) -> Any:
+    """The encoder whose identity is the one recorded in ``result``, or UsageError (exit 2).
+
+    A Python callable (``module:attr``) or an API model is never reached from what a submission
+    says alone: the first is imported only when named with ``--model``, the second is called only
+    at the ``--api-base`` the user gives.
+    """
+    from benchmark.encoders import load_encoder
+
+    model = result.model
+    name = model.name
+
+    def refuse(why: str) -> UsageError:
+        return UsageError(f"cannot load the model {name} recorded in {where}: {why}")
+
+    if model.kind == "openai-api" and not options.api_base:
+        raise refuse(f"an API model needs --api-base (it was run against {model.get('endpoint')})")
+    if override:
+        specs = [override]
+    elif model.kind == "openai-api":
+        specs = [str(name)]
+    elif model.kind == "callable":
+        raise refuse("a Python callable is imported only when named with --model")
+    else:
+        specs = _candidate_specs(model, result.command)
+    reasons = []
+    for spec in specs:
+        try:
+            encoder = load_encoder(spec, options)
+            mismatch = identity_mismatch(model.identity, encoder.identity())
+        except XbenchError as exc:
+            reasons.append(f"{spec}: {exc}")
+            continue
+        if mismatch is None:
+            return encoder
+        reasons.append(f"{spec}: {mismatch}")
+    raise refuse("; ".join(reasons) or "nothing to try")
+
+
+
+
+@dataclass
+class VerifyOptions:
+    sample: int = 3
+    seed: int | None = None
+    model: str | None = None  # load from here instead of the recorded name (identity must match)
+    tasks: tuple[str, ...] = ()  # definition files of unregistered tasks
+    data_dir: Path | None = None
+    cache_dir: Path | None = None
+    api_base: str | None = None
+    device: str | None = None
+    batch_size: int = 32
+    quiet: bool = True
+
+
+def _definition(name: str, extra: tuple[str, ...]) -> Any:
+    """The task named in a result: one of the definition files given, else a registered task."""
+    from benchmark.engine.taskdef import get_task
+
+    given = {d.name: d for d in (get_task(t) for t in extra)}
+    return given.get(name) or get_task(name)
+
+
+def rerun_languages(task: TaskResult, picks: list[Pick], definition: Any) -> tuple[str, ...]:
+    """The languages a re-run of ``picks`` needs: each pair's two, or every one for a pool."""
+    needed = set()
+    for pick in picks:
+        wanted = set(task.languages) if pick.setting.kind == "multi" else {pick.setting.query_lang, pick.setting.corpus_lang}
+        if not wanted <= set(definition.languages):
+            raise XbenchError(f"{task.path}: setting {pick.label} names a language task {definition.name} does not have")
+        needed |= wanted
+    return tuple(lang for lang in definition.languages if lang in needed)
+
+
+def rerun(task: TaskResult, picks: list[Pick], options: VerifyOptions, log: Callable[[str], None]) -> TaskResult:
+    """Re-evaluate the settings of ``picks`` of one task, with its recorded model and options."""
+    from benchmark.engine.runner import RunConfig, evaluate_task
+
+    definition = _definition(task.task, options.tasks)
+    if task.task_version != definition.version:
+        raise UsageError(f"cannot verify {task.path}: task {definition.name} is version {definition.version} here, the result is of {task.task_version}")
+    langs = rerun_languages(task, picks, definition)
+    encoder_options = recorded_options(task, options.api_base, options.device, options.batch_size)
+    encoder = load_recorded_model(task, task.path, encoder_options, options.model)
+    config = RunConfig(langs=langs, data_dir=options.data_dir, cache_dir=options.cache_dir, candidate_text=task.candidate_text,
+                       allow_modified_data=not task.data.official, quiet=options.quiet)
+    log(f"== {definition.name}: re-running {len(picks)} setting(s) on {','.join(langs)} with {encoder.name}")
+    fresh = evaluate_task(definition, encoder, encoder_options, config)
+    recorded = task.data.checksums
+    for name, digest in fresh.data.checksums.items():
+        if recorded.get(name) != digest:
+            raise UsageError(f"cannot verify {task.path}: the data file {name} here is not the one the result was made on")
+    return fresh
+
+

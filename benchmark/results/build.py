@@ -1,0 +1,123 @@
+"""From the scores of a run to the result document and its per-query table.
+
+The document's keys are written in one fixed order (the order of schema version 1), so two runs
+of the same inputs give the same bytes; only ``xbench_version``, ``timings`` and ``hardware`` say
+where and when they ran.
+"""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmark import RESULT_SCHEMA_VERSION, __version__
+from benchmark.engine.scoring import SettingScores
+from benchmark.metrics.aggregate import headline_scores, macro_mean
+from .result import TaskResult
+
+
+def setting_records(scores: list[SettingScores]) -> list[dict[str, Any]]:
+    records = []
+    for s in scores:
+        record: dict[str, Any] = {**s.setting.fields(), "map": s.map, "n_queries": len(s.query_ids)}
+        if s.rank_distance is not None:
+            record["rank_distance"] = float(s.rank_distance.mean()) if len(s.rank_distance) else 0.0
+        for name, values in s.cutoff.items():
+            record[name] = float(values.mean()) if len(values) else 0.0
+        records.append(record)
+    return records
+
+
+def cutoff_aggregates(records: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, dict[str, float | None]]:
+    """Macro means of each cutoff metric by setting kind, the way mAP is aggregated."""
+    return {
+        kind: {name: macro_mean(r[name] for r in records if r["kind"] == kind) for name in names}
+        for kind in ("mono", "cross", "multi")
+        if any(r["kind"] == kind for r in records)
+    }
+
+
+def per_query_frame(scores: list[SettingScores]) -> pd.DataFrame:
+    frames = []
+    for s in scores:
+        columns: dict[str, Any] = {
+            **s.setting.fields(),
+            "query_id": s.query_ids,
+            "ap": s.ap,
+            "n_relevant": s.n_relevant,
+            "rank_distance": s.rank_distance if s.rank_distance is not None else np.nan,
+        }
+        columns.update(s.cutoff)
+        frames.append(pd.DataFrame(columns))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def hardware() -> dict[str, Any]:
+    import os
+
+    from benchmark.engine.search import device_name
+
+    info = {
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "search_device": device_name(),
+    }
+    try:
+        import sys
+
+        if "torch" in sys.modules:
+            torch = sys.modules["torch"]
+            info["torch"] = torch.__version__
+            info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:
+        pass
+    return info
+
+
+def build_result(
+    *,
+    definition: Any,
+    languages: tuple[str, ...],
+    model: dict[str, Any],
+    data: Any,
+    candidate_text: str,
+    scores: list[SettingScores],
+    timings: dict[str, float],
+    encoding: dict[str, Any],
+    counts: dict[str, dict[str, int]],
+    sample: dict[str, int] | None = None,
+) -> TaskResult:
+    """The result of a run, in memory; ``TaskResult.to_dir`` writes it."""
+    records = setting_records(scores)
+    result = {
+        "schema_version": RESULT_SCHEMA_VERSION,
+        "xbench_version": __version__,
+        "task": definition.name,
+        "task_definition": {
+            "name": definition.name,
+            "version": definition.version,
+            "format": definition.format,
+            "languages": list(definition.languages),
+            "metrics": list(definition.metrics),
+        },
+        "languages": list(languages),
+        "complete": tuple(languages) == tuple(definition.languages) and not sample,
+        "sample": sample,
+        "candidate_text": candidate_text,
+        "counts": counts,
+        "model": model,
+        "data": {"checksums": data.checksums, "official": data.official, "modified_files": list(data.modified)},
+        "scores": headline_scores(records),
+        "cutoff_scores": cutoff_aggregates(records, definition.cutoff_metrics),
+        "settings": records,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "encoding": encoding,
+        "hardware": hardware(),
+    }
+    return TaskResult(result, per_query_frame(scores))
