@@ -23,58 +23,11 @@ from benchmark.results import io as results_module
 from benchmark.cli import main
 from benchmark.regression.compare import load
 from benchmark.errors import XbenchError
-from benchmark.metrics.aggregate import headline_scores
-from benchmark.results.build import cutoff_aggregates
 from benchmark.results.io import read_document, read_per_query, write_document
+from tests.fixtures.tiny_result import QUERIES, tiny_result
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = sorted((REPO / "leaderboard" / "submissions").glob("*/*-r.json"))
-CUTOFFS = ("ndcg@10", "recall@100", "mrr@10", "map@100")
-SETTINGS = [("mono", "en", "en"), ("mono", "de", "de"), ("cross", "en", "de"), ("cross", "de", "en"), ("multi", "en", "all"), ("multi", "de", "all")]
-QUERIES = ("q1", "q2", "q3")
-
-
-def tiny_result(seed: int = 0) -> tuple[dict, pd.DataFrame]:
-    """A small but complete result of a made-up two-language task, as build_result shapes it."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for kind, q, c in SETTINGS:
-        for qid in QUERIES:
-            row = {"kind": kind, "query_lang": q, "corpus_lang": c, "query_id": qid, "ap": float(rng.random()), "n_relevant": int(rng.integers(1, 3)),
-                   "rank_distance": float(rng.integers(0, 50)) if kind == "multi" else np.nan}
-            row.update({name: float(rng.random()) for name in CUTOFFS})
-            rows.append(row)
-    frame = pd.DataFrame(rows)
-    records = []
-    for kind, q, c in SETTINGS:
-        part = frame[(frame.kind == kind) & (frame.query_lang == q)]
-        record = {"kind": kind, "query_lang": q, "corpus_lang": c, "map": float(part.ap.mean()), "n_queries": len(part)}
-        if kind == "multi":
-            record["rank_distance"] = float(part.rank_distance.mean())
-        record.update({name: float(part[name].mean()) for name in CUTOFFS})
-        records.append(record)
-    doc = {
-        "schema_version": 1,
-        "xbench_version": "0.1.0",
-        "task": "tiny",
-        "task_definition": {"name": "tiny", "version": "1.0", "format": "lareqa", "languages": ["en", "de"], "metrics": ["map", "rank_distance", *CUTOFFS]},
-        "languages": ["en", "de"],
-        "complete": True,
-        "sample": None,
-        "candidate_text": "sentence",
-        "counts": {"queries": {"en": 3, "de": 3}, "candidates": {"en": 5, "de": 5}, "skipped_queries": {"en": 0, "de": 0}},
-        "model": {"name": f"model-{seed}", "kind": "builtin", "fingerprint": "ab" * 32, "dimension": 8, "normalized": True},
-        "data": {"checksums": {"tiny/en.json": "0" * 64, "tiny/de.json": "1" * 64}, "official": True, "modified_files": []},
-        "scores": headline_scores(records),
-        "cutoff_scores": cutoff_aggregates(records, CUTOFFS),
-        "settings": records,
-        "timings": {"load_data": 0.1, "total": 0.2},
-        "encoding": {"encoded": 12},
-        "hardware": {"machine": "x86_64", "processor": None},
-    }
-    return doc, frame
-
-
 def written(folder: Path, seed: int = 0) -> Path:
     doc, frame = tiny_result(seed)
     return write_document(folder, doc, frame)[0]

@@ -25,7 +25,8 @@ import pandas as pd
 from benchmark import RESULT_SCHEMA_VERSION
 from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_bytes, atomic_write_text
-from .schema import PER_QUERY_SUFFIX, expected_rows, metric_columns, per_query_columns, typed_per_query, validate_document
+from .schema import PER_QUERY_SUFFIX, validate_document
+from .table import expected_rows, metric_columns, per_query_columns, typed_per_query
 
 MAX_JSON_BYTES = 64 << 20  # the largest shipped result JSON is under 100 kB
 # A per-query row written by xbench takes about 100 bytes (kind, two languages, a query id, seven
