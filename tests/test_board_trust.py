@@ -448,10 +448,10 @@ def test_views_render_any_value_type():
 
 def _page_without_details(row) -> str:
     """The page's table for one row (details need an entry's per-language results, checked on a real board above)."""
-    from benchmark.leaderboard import views as board_views
+    from benchmark.leaderboard import html as board_html
 
-    return board_views.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="",
-                                   rows="".join(board_views._td(c.sort(row), c.text(row), c.css) for c in columns()).join(("<tr>", "</tr>")))
+    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="",
+                                   rows="".join(board_html._td(c.sort(row), c.text(row), c.css) for c in columns()).join(("<tr>", "</tr>")))
 
 
 def test_md_text_and_md_code():

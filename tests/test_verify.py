@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from benchmark.cli import main
 from benchmark.metrics.aggregate import headline_scores
+from benchmark.results import TaskResult
 from benchmark.leaderboard.verify import VERIFICATION_FILE, draw_sample, load_submission, verified_label
 from tests.paths import REPO, SHARED_LAREQA
 
@@ -110,7 +111,7 @@ def test_draw_is_seeded_weighted_and_without_repeats(honest):
     picks, total = draw_sample(submission, 6, seed=11)
     assert picks == draw_sample(submission, 6, seed=11)[0] and len(set(picks)) == 6 and total > 6
     # mono and multi settings each weigh as much in the average as all cross settings together
-    kinds = [p.kind for seed in range(200) for p in draw_sample(submission, 1, seed)[0]]
+    kinds = [p.setting.kind for seed in range(200) for p in draw_sample(submission, 1, seed)[0]]
     assert kinds.count("cross") < 0.5 * len(kinds) and kinds.count("mono") > 0.2 * len(kinds)
 
 
@@ -174,11 +175,11 @@ def test_board_submission_records_verification_bound_to_its_files(honest, contex
     doc = json.loads((folder / VERIFICATION_FILE).read_text())
     assert doc["result"] == "verified" and doc["seed"] == 3 and len(doc["settings"]) == 2 and doc["queries_compared"] > 0
     assert set(doc["per_query_sha256"]) == {"synth", "synthp"} and len(doc["date"]) == 10
-    results = {t: json.loads((folder / f"{t}.json").read_text()) for t in ("synth", "synthp")}
+    results = {t: TaskResult.from_file(folder / f"{t}.json") for t in ("synth", "synthp")}
     assert verified_label(folder, results) == f"{doc['date']}, 2/{doc['settings_total']} settings"
     # a later change to the numbers (re-pinned) voids the mark; so does a verification file out of shape
     rewrite(folder, "synth", forge_setting("synth", "mono", "en", "en"))
-    results = {t: json.loads((folder / f"{t}.json").read_text()) for t in ("synth", "synthp")}
+    results = {t: TaskResult.from_file(folder / f"{t}.json") for t in ("synth", "synthp")}
     assert verified_label(folder, results) is None
     (folder / VERIFICATION_FILE).write_text(json.dumps(dict(doc, date="<b>|")))
     assert verified_label(folder, results) is None
@@ -293,7 +294,7 @@ def test_real_board_submission_verifies_and_the_board_marks_it(tmp_path):
     folder = board / "submissions" / BOARD_NGRAM.name
     shutil.copytree(BOARD_NGRAM, folder)
     # a seed whose two settings are language pairs (a pool setting would re-run every language)
-    seed = next(s for s in range(100) if all(p.kind != "multi" for p in draw_sample(load_submission(folder), 2, s)[0]))
+    seed = next(s for s in range(100) if all(p.setting.kind != "multi" for p in draw_sample(load_submission(folder), 2, s)[0]))
     env = {"XBENCH_DATA": str(SHARED_LAREQA)}
     result = cli("verify", folder, "--sample", 2, "--seed", seed, "--cache-dir", tmp_path / "cache", "-q", env=env)
     assert result.exit_code == 0, result.output
@@ -305,7 +306,7 @@ def test_real_board_submission_verifies_and_the_board_marks_it(tmp_path):
     forged = tmp_path / "forged"
     shutil.copytree(BOARD_NGRAM, forged)
     picks = draw_sample(load_submission(forged), 2, seed)[0]
-    rewrite(forged, picks[0].task, forge_setting(*[getattr(picks[0], k) for k in ("task", "kind", "query_lang", "corpus_lang")]))
+    rewrite(forged, picks[0].task, forge_setting(picks[0].task, *picks[0].setting.fields().values()))
     from benchmark.leaderboard.validate import validate_result
 
     validate_result(forged / f"{picks[0].task}.json", SHARED_LAREQA)  # the forgery passes submit's checks
