@@ -17,8 +17,8 @@ from benchmark.cli import main
 from benchmark.encoders import check_embeddings
 from benchmark.errors import XbenchError
 from benchmark.metrics.average_precision import average_precision
-from benchmark.metrics.ranking import pessimistic_ranks, rank_block
-from benchmark.results.io import read_per_query, read_document
+from benchmark.metrics.ranking import rank_block
+from benchmark.results.io import read_document, read_per_query
 from benchmark.engine.search import DenseScorer
 from tests import hostile_encoders
 from tests.fake_http import LocalServer, answering
@@ -128,7 +128,7 @@ def test_dense_scorer_refuses_non_finite_vectors():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_non_finite_scores_rank_last(dtype):
     def ranks(scores, relevant):
-        return pessimistic_ranks(np.asarray([scores], dtype=dtype), np.asarray([relevant]))[0].tolist()
+        return rank_block(np.asarray([scores], dtype=dtype), np.asarray([relevant]), 0)[0][0].tolist()
 
     nan, inf = np.nan, np.inf
     assert ranks([0.1, nan, 0.3, 0.2], [1]) == [4]  # a NaN relevant: below every finite score

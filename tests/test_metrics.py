@@ -7,9 +7,25 @@ import pytest
 
 from benchmark.metrics.aggregate import headline_scores
 from benchmark.metrics.average_precision import average_precision
-from benchmark.metrics.cutoff import cutoff_metrics, pessimistic_top_k, qrels_rows, ranx_metrics
+from benchmark.metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows
 from benchmark.metrics.rank_distance import rank_distance
-from benchmark.metrics.ranking import pessimistic_ranks
+from benchmark.metrics.ranking import rank_block
+
+
+def pessimistic_ranks(scores, relevant):
+    """The ranks alone (no top k), as the scorer gets them from the kernel."""
+    return rank_block(scores, relevant, 0)[0]
+
+
+def pessimistic_top_k(scores, relevant, k):
+    """ranx run rows of the kernel's top k, as the scorer builds them."""
+    _, cols, top = rank_block(scores, relevant, k)
+    return run_rows(cols, top)
+
+
+def cutoff_metrics(scores, relevant, metrics):
+    """Per-query cutoff metrics of one block, from the same pieces engine/scoring.py composes."""
+    return ranx_metrics(qrels_rows(relevant), pessimistic_top_k(scores, relevant, depth_of(metrics)), metrics)
 
 
 def ranks_of(scores, relevant):

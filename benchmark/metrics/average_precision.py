@@ -1,7 +1,7 @@
 """Average precision over the full ranking (PROTOCOL.md, "Scores").
 
 AP of a query = mean over its relevant candidates of (relevant seen so far / rank). With the ranks
-of :func:`benchmark.metrics.ranking.pessimistic_ranks` (ascending, 0 = padding), "relevant seen so
+of :func:`benchmark.metrics.ranking.rank_block` (ascending, 0 = padding), "relevant seen so
 far" at the j-th relevant candidate is simply j.
 """
 

@@ -1,5 +1,6 @@
 """Cutoff metrics (nDCG@k, Recall@k, MRR@k, mAP@k, ...) computed by ranx on the top of the same
-ranking that AP uses, ties broken the same pessimistic way.
+ranking that AP uses, ties broken the same pessimistic way: the top k comes from
+:func:`benchmark.metrics.ranking.rank_block`, in the same pass as the ranks (engine/scoring.py).
 
 ranx's ``evaluate`` takes its qrels and run as arrays; handing it (n, k, 2) arrays of
 [candidate column, score] directly skips building string-keyed dictionaries for every one of the
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ranking import rank_block
-
 
 def depth_of(metrics: tuple[str, ...]) -> int:
     return max((int(m.split("@")[1]) for m in metrics), default=0)
@@ -20,12 +19,6 @@ def depth_of(metrics: tuple[str, ...]) -> int:
 def run_rows(cols: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """ranx run rows: (n, k, 2) of [column, score], in the given (ranked) order."""
     return np.stack([cols, scores], axis=2).astype(np.float64)
-
-
-def pessimistic_top_k(scores: np.ndarray, relevant: np.ndarray, k: int) -> np.ndarray:
-    """ranx run rows of each query's k best candidates, relevant after tied others."""
-    _, cols, top = rank_block(scores, relevant, k)
-    return run_rows(cols, top)
 
 
 def qrels_rows(relevant: np.ndarray) -> np.ndarray:
@@ -55,9 +48,3 @@ def ranx_metrics(qrels: np.ndarray, run: np.ndarray, metrics: tuple[str, ...]) -
     if len(metrics) == 1:
         values = {metrics[0]: values}
     return {m: np.asarray(values[m], dtype=np.float64) for m in metrics}
-
-
-def cutoff_metrics(scores: np.ndarray, relevant: np.ndarray, metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Per-query cutoff metrics of one block of scores (n, P) with relevant columns (n, R)."""
-    run = pessimistic_top_k(scores, relevant, depth_of(metrics)) if metrics else None
-    return ranx_metrics(qrels_rows(relevant), run, metrics)

@@ -163,8 +163,3 @@ def rank_block(scores: np.ndarray, relevant: np.ndarray, k: int) -> tuple[np.nda
     top_scores = np.empty((n, buffer_width), dtype=scores.dtype)
     _rank_rows(scores, relevant, depth, np.finfo(scores.dtype).max, ranks, top_cols, top_scores)
     return ranks, top_cols[:, :depth], top_scores[:, :depth]
-
-
-def pessimistic_ranks(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
-    """Ranks (1-based, ascending per row) of each query's relevant candidates; 0 where padded."""
-    return rank_block(scores, relevant, 0)[0]
