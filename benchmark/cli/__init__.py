@@ -303,46 +303,14 @@ def tasks_command(data_dir, as_json) -> None:
       xbench tasks
       xbench tasks --data-dir ../shared/data/lareqa --json
     """
-    from tabulate import tabulate
-
+    from benchmark.engine.catalog import task_counts, tasks_table
     from benchmark.engine.taskdef import available_tasks
 
-    rows = [_task_counts(definition, data_dir) for definition in available_tasks().values()]
+    rows = [task_counts(definition, data_dir) for definition in available_tasks().values()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    columns = ["task", "languages", "mono", "cross", "multi", "queries", "candidates", "counted"]
-    table = [["-" if row[c] is None else row[c] for c in columns] for row in rows]
-    headers = ["task", "languages", "mono", "cross", "multi (query langs)", "queries", "candidates", "counted from"]
-    click.echo(tabulate(table, headers=headers, tablefmt="github", disable_numparse=True))
-
-
-def _task_counts(definition, data_dir) -> dict:
-    """Settings per kind, from the data when it can be read (offline), else from the definition."""
-    from benchmark.engine.datafiles import resolve_data
-    from benchmark.engine.formats import load_task_data
-    from benchmark.engine.settings import build_index, plan_settings
-
-    n = len(definition.languages)
-    row = {
-        "task": definition.name,
-        "languages": " ".join(definition.languages),
-        "mono": n if "mono" in definition.settings else 0,
-        "cross": n * (n - 1) if "cross" in definition.settings else 0,
-        "multi": n if "multi" in definition.settings else 0,
-        "queries": None,
-        "candidates": None,
-        "counted": "definition",
-    }
-    try:
-        data_files = resolve_data(definition, definition.languages, data_dir, download=False)
-        data = load_task_data(definition, definition.languages, data_files, definition.candidate_text)
-    except XbenchError:
-        return row
-    kinds = [p.setting.kind for p in plan_settings(data, build_index(data), definition.settings)]
-    row.update(mono=kinds.count("mono"), cross=kinds.count("cross"), multi=kinds.count("multi"),
-               queries=data.n_queries, candidates=data.n_candidates, counted="data")
-    return row
+    click.echo(tasks_table(rows))
 
 
 @main.command()

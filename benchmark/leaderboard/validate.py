@@ -8,34 +8,22 @@ query ids of every setting from the data itself. The first failure is raised as 
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from benchmark.engine.datafiles import resolve_data
+from benchmark.engine.datafiles import DataUnavailable
+from benchmark.engine.settings import protocol_settings
+from benchmark.engine.task import load_task
+from benchmark.engine.taskdef import TaskDefinition, get_task
 from benchmark.errors import XbenchError
-from benchmark.engine.formats import load_task_data
 from benchmark.metrics.aggregate import headline_scores
 from benchmark.results.files import read_per_query, read_result, setting_rows
-from benchmark.engine.settings import ALL, build_index, plan_settings
-from benchmark.engine.taskdef import TaskDefinition, get_task
 
 TOLERANCE = 1e-9
-
-
-def expected_settings(definition: TaskDefinition) -> set[tuple[str, str, str]]:
-    """The full setting set of a canonical task: every language, every ordered pair, every pool."""
-    langs = definition.languages
-    keys = set()
-    if "mono" in definition.settings:
-        keys |= {("mono", x, x) for x in langs}
-    if "cross" in definition.settings:
-        keys |= {("cross", x, y) for x in langs for y in langs if x != y}
-    if "multi" in definition.settings:
-        keys |= {("multi", x, ALL) for x in langs}
-    return keys
 
 
 def _close(a: float, b: float) -> bool:
@@ -72,11 +60,12 @@ def validate_result(path: Path, data_dir: Path | None = None) -> tuple[dict[str,
     keys = [(s.get("kind"), s.get("query_lang"), s.get("corpus_lang")) for s in settings]
     if len(keys) != len(set(keys)):
         fail("a setting appears twice")
-    missing = expected_settings(definition) - set(keys)
+    expected = {astuple(s) for s in protocol_settings(definition.settings, definition.languages)}
+    missing = expected - set(keys)
     if missing:
         kind, q, c = sorted(missing)[0]
         fail(f"{len(missing)} setting(s) missing, e.g. {kind} {q}->{c}")
-    extra = set(keys) - expected_settings(definition)
+    extra = set(keys) - expected
     if extra:
         fail(f"unexpected setting {sorted(extra)[0]}")
 
@@ -99,15 +88,10 @@ def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> d
     """With the canonical data at hand, the query ids of every setting of the protocol; None
     without a local copy (the data checksums still tie the result to the canonical data)."""
     try:
-        files = resolve_data(definition, definition.languages, data_dir, download=False)
-    except XbenchError:
+        task = load_task(definition, data_dir, download=False, check=False)
+    except DataUnavailable:
         return None
-    data = load_task_data(definition, definition.languages, files, definition.candidate_text)
-    index = build_index(data)
-    return {
-        (plan.setting.kind, plan.setting.query_lang, plan.setting.corpus_lang): {index.query_ids[r] for r in plan.query_rows}
-        for plan in plan_settings(data, index, definition.settings)
-    }
+    return {astuple(plan.setting): {task.index.query_ids[r] for r in plan.query_rows} for plan in task.plans}
 
 
 def check_recomputes(result: dict[str, Any], per_query: pd.DataFrame, where: str, cutoffs: tuple[str, ...]) -> None:
