@@ -1,7 +1,8 @@
 """Atomic file writes: a reader sees the old file or the new one, never half of either.
 
 Everything xbench writes (results, cache shards, downloads) goes through here so that Ctrl-C or a
-kill mid-run cannot leave a truncated file behind.
+kill mid-run cannot leave a truncated file behind; :func:`check_writable` refuses, before any
+work, a folder that could not be written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 import tempfile
 from pathlib import Path
 from typing import IO, Callable, Iterator
+
+from benchmark.errors import UsageError
 
 
 def _default_mode() -> int:
@@ -59,6 +62,25 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def check_writable(folder: Path, option: str) -> None:
+    """Refuse (exit 2, naming ``option``) a folder that cannot be created or written; creates nothing.
+
+    Walks up to the nearest existing ancestor: it must be a folder in which a file can be made.
+    Called before a model is loaded, so that a result that could not be saved costs nothing.
+    """
+    try:
+        probe = Path(folder)
+        while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            where = "" if probe == Path(folder) else f" ({probe} is not a folder)"
+            raise UsageError(f"{option} {folder}: not a folder{where}")
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {folder}: cannot write there ({exc.strerror or exc})") from None
 
 
 def safe_name(text: str, limit: int = 80) -> str:

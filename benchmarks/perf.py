@@ -50,14 +50,10 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 
 
 def unique_texts(task: str, data_dir: Path) -> dict[str, list[str]]:
-    from benchmark.engine.datafiles import resolve_data
-    from benchmark.engine.formats import load_task_data
-    from benchmark.engine.settings import build_index
+    from benchmark.engine.task import load_task
     from benchmark.engine.taskdef import get_task
 
-    definition = get_task(task)
-    data = load_task_data(definition, definition.languages, resolve_data(definition, definition.languages, data_dir), definition.candidate_text)
-    index = build_index(data)
+    index = load_task(get_task(task), data_dir, check=False).index
     return {"query": list(dict.fromkeys(index.query_texts)), "passage": list(dict.fromkeys(index.candidate_texts))}
 
 

@@ -23,6 +23,14 @@ from .taskdef import TaskDefinition
 DATA_ENV = "XBENCH_DATA"
 
 
+class DataUnavailable(XbenchError):
+    """The task's files cannot be had as asked: not found (nor downloaded), or not the pinned ones.
+
+    Its own class so that a caller for whom the data is optional (``xbench tasks``, validation
+    against the canonical data) can tell "no data here" from data that is there but unreadable.
+    """
+
+
 @dataclass(frozen=True)
 class ResolvedData:
     """Where a task's files were found, their checksums, and whether they are the canonical ones."""
@@ -56,7 +64,7 @@ def _download(url: str, dest: Path, timeout: float = 60.0) -> None:
             shutil.copyfileobj(response, out)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise XbenchError(f"cannot download {url} ({reason})") from None
+        raise DataUnavailable(f"cannot download {url} ({reason})") from None
 
 
 def resolve_data(
@@ -73,16 +81,16 @@ def resolve_data(
     if missing and may_download and download:
         url_pattern = definition.source.get("url")
         if not url_pattern:
-            raise XbenchError(f"task {definition.name}: data not found in {root} and the definition gives no download url")
+            raise DataUnavailable(f"task {definition.name}: data not found in {root} and the definition gives no download url")
         for rel in missing:
             _download(url_pattern.format(file=rel), root / rel)
             if sha256_file(root / rel) != wanted[rel]:
                 (root / rel).unlink()
-                raise XbenchError(f"{url_pattern.format(file=rel)}: downloaded file does not match its pinned SHA-256")
+                raise DataUnavailable(f"{url_pattern.format(file=rel)}: downloaded file does not match its pinned SHA-256")
         missing = []
     if missing:
         hint = f"pass --data-dir DIR or set {DATA_ENV}=DIR, where DIR holds {definition.layout.format(lang='<lang>')}"
-        raise XbenchError(f"task {definition.name}: {root / missing[0]} not found (looked in {how}: {root}); {hint}")
+        raise DataUnavailable(f"task {definition.name}: {root / missing[0]} not found (looked in {how}: {root}); {hint}")
     checksums, modified = {}, []
     for rel, expected in sorted(wanted.items()):
         actual = sha256_file(root / rel)
@@ -90,7 +98,7 @@ def resolve_data(
         if actual != expected:
             modified.append(rel)
     if modified and not allow_modified:
-        raise XbenchError(
+        raise DataUnavailable(
             f"{root / modified[0]}: SHA-256 differs from the task's pinned checksum "
             "(use --allow-modified-data to evaluate it anyway; the result is then marked unofficial)"
         )

@@ -113,34 +113,49 @@ def _pad(rows: list[list[int]]) -> np.ndarray:
     return out
 
 
+def protocol_settings(kinds: tuple[str, ...], languages: tuple[str, ...]) -> list[Setting]:
+    """Every setting the protocol defines for ``kinds`` over ``languages``, in the order of result
+    files: per query language, mono X->X, then cross X->Y in language order, then multi X->all.
+
+    The one enumeration of setting keys: :func:`plan_settings` keeps those that have a query,
+    validation expects all of them from a full run, and ``xbench tasks`` counts them without data.
+    """
+    settings: list[Setting] = []
+    for lang in languages:
+        if "mono" in kinds:
+            settings.append(Setting("mono", lang, lang))
+        if "cross" in kinds:
+            settings += [Setting("cross", lang, other) for other in languages if other != lang]
+        if "multi" in kinds:
+            settings.append(Setting("multi", lang, ALL))
+    return settings
+
+
 def plan_settings(data: TaskData, index: TaskIndex, kinds: tuple[str, ...] = ("mono", "cross", "multi")) -> list[SettingPlan]:
-    """Every setting of ``kinds`` that has at least one query, in a stable order.
+    """Every setting of :func:`protocol_settings` that has at least one query, in its order.
 
     Mono X->X and cross X->Y take the queries of X whose id has an answer in Y; multi takes every
     query of X against the pool of all languages, relevant = the id's answers in every language.
     """
     plans: list[SettingPlan] = []
-    for lang in data.languages:
-        lo, hi = index.query_block(lang)
+    blocks = {lang: index.query_block(lang) for lang in data.languages}
+    for setting in protocol_settings(kinds, data.languages):
+        lo, hi = blocks[setting.query_lang]
         ids = index.query_ids[lo:hi]
-        targets = []
-        if "mono" in kinds:
-            targets.append(("mono", lang))
-        if "cross" in kinds:
-            targets += [("cross", other) for other in data.languages if other != lang]
-        for kind, target in targets:
-            answers, offset = data[target].answers, index.candidate_offsets[target]
-            rows, relevant = [], []
-            for i, qid in enumerate(ids):
-                if qid in answers:
-                    rows.append(lo + i)
-                    relevant.append([offset + c for c in answers[qid]])
-            if rows:
-                plans.append(SettingPlan(Setting(kind, lang, target), np.asarray(rows, dtype=np.int64), index.pool_of(target), _pad(relevant)))
-        if "multi" in kinds and hi > lo:
-            relevant = [
-                [index.candidate_offsets[other] + c for other in data.languages for c in data[other].answers.get(qid, ())]
-                for qid in ids
-            ]
-            plans.append(SettingPlan(Setting("multi", lang, ALL), np.arange(lo, hi, dtype=np.int64), index.pool_of(ALL), _pad(relevant)))
+        if setting.kind == "multi":
+            if hi > lo:
+                relevant = [
+                    [index.candidate_offsets[other] + c for other in data.languages for c in data[other].answers.get(qid, ())]
+                    for qid in ids
+                ]
+                plans.append(SettingPlan(setting, np.arange(lo, hi, dtype=np.int64), index.pool_of(ALL), _pad(relevant)))
+            continue
+        answers, offset = data[setting.corpus_lang].answers, index.candidate_offsets[setting.corpus_lang]
+        rows, relevant = [], []
+        for i, qid in enumerate(ids):
+            if qid in answers:
+                rows.append(lo + i)
+                relevant.append([offset + c for c in answers[qid]])
+        if rows:
+            plans.append(SettingPlan(setting, np.asarray(rows, dtype=np.int64), index.pool_of(setting.corpus_lang), _pad(relevant)))
     return plans

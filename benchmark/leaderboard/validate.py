@@ -12,28 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.engine.datafiles import resolve_data
-from benchmark.errors import XbenchError
-from benchmark.engine.formats import load_task_data
-from benchmark.metrics.aggregate import headline_scores
-from benchmark.results import TaskResult
-from benchmark.engine.settings import ALL, Setting, build_index, plan_settings
+from benchmark.engine.datafiles import DataUnavailable
+from benchmark.engine.settings import protocol_settings
+from benchmark.engine.task import load_task
 from benchmark.engine.taskdef import TaskDefinition, get_task
+from benchmark.errors import XbenchError
+from benchmark.metrics.aggregate import headline_scores
+from benchmark.engine.settings import Setting
+from benchmark.results import TaskResult
 
 TOLERANCE = 1e-9
-
-
-def expected_settings(definition: TaskDefinition) -> set[Setting]:
-    """The full setting set of a canonical task: every language, every ordered pair, every pool."""
-    langs = definition.languages
-    keys = set()
-    if "mono" in definition.settings:
-        keys |= {Setting("mono", x, x) for x in langs}
-    if "cross" in definition.settings:
-        keys |= {Setting("cross", x, y) for x in langs for y in langs if x != y}
-    if "multi" in definition.settings:
-        keys |= {Setting("multi", x, ALL) for x in langs}
-    return keys
 
 
 def _close(a: float, b: float) -> bool:
@@ -67,7 +55,7 @@ def validate_result(path: Path, data_dir: Path | None = None) -> TaskResult:
         fail(f"data checksums differ from the task's canonical ones ({differing[0][0] if differing else '?'})")
 
     keys = {s.setting for s in result.settings}  # the schema refuses a setting twice
-    expected = expected_settings(definition)
+    expected = set(protocol_settings(definition.settings, definition.languages))
     missing = expected - keys
     if missing:
         fail(f"{len(missing)} setting(s) missing, e.g. {sorted(missing)[0].label}")
@@ -92,12 +80,10 @@ def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> d
     """With the canonical data at hand, the query ids of every setting of the protocol; None
     without a local copy (the data checksums still tie the result to the canonical data)."""
     try:
-        files = resolve_data(definition, definition.languages, data_dir, download=False)
-    except XbenchError:
+        task = load_task(definition, data_dir, download=False, check=False)
+    except DataUnavailable:
         return None
-    data = load_task_data(definition, definition.languages, files, definition.candidate_text)
-    index = build_index(data)
-    return {plan.setting: {index.query_ids[r] for r in plan.query_rows} for plan in plan_settings(data, index, definition.settings)}
+    return {plan.setting: {task.index.query_ids[r] for r in plan.query_rows} for plan in task.plans}
 
 
 def check_recomputes(result: TaskResult, where: str) -> None:

@@ -1,4 +1,5 @@
-"""Human-readable views of results (tabulate): the headline table and the language matrix."""
+"""Human-readable views of results (tabulate): the headline table, the language matrix, and what
+an API model cost."""
 
 from __future__ import annotations
 
@@ -33,3 +34,17 @@ def matrix_table(result: TaskResult, tablefmt: str = "github") -> str:
             row.append(_fmt(cell.get((q, ALL))))
         rows.append(row)
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def matrix_view(result: TaskResult) -> str:
+    """The language matrix under its heading, as ``xbench run`` prints it after each task."""
+    return f"\n{result.task}: query language x corpus language mAP\n{matrix_table(result)}\n"
+
+
+def api_usage_line(result: TaskResult) -> str | None:
+    """What an API model's run cost, as its server reported it; None for a model run locally."""
+    usage = result.encoding
+    if "api_requests" not in usage:
+        return None
+    return (f"{result.task}: {usage['api_requests']} API requests, {usage['api_retries']} retries, "
+            f"{usage['api_tokens']} tokens reported by the server")

@@ -1,0 +1,56 @@
+"""``xbench check`` as a library call: candidate results against a baseline, task by task.
+
+The candidate is either a result folder read from disk (:func:`load_candidates`) or the results a
+run has just produced, handed on in memory (``benchmark.run.run_model`` returns them in the same
+shape): both are what a reader of the written files gets, so the verdicts are the same either way.
+Each candidate task is paired with the baseline's result of that task and judged
+(:func:`~benchmark.regression.check.check_task`); the report then goes to JUnit XML, the GitHub
+job summary and the terminal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmark.errors import UsageError
+from .check import Tolerance, append_github_summary, check_task, markdown_summary, write_junit
+from benchmark.results import TaskResult
+from .compare import Comparison, load
+
+Report = dict[str, list[Comparison]]  # task -> judged rows
+
+
+class Unpaired(UsageError):
+    """A candidate task the baseline has no result for, or no candidate at all (exit 2): the
+    command line reports it with a pointer to ``xbench check --help``."""
+
+
+def load_candidates(folder: Path, tasks: tuple[str, ...] = ()) -> list[TaskResult]:
+    """The results in ``folder`` (a result file or a run folder), only those of ``tasks`` if given."""
+    candidates = load(folder)
+    return [c for c in candidates if c.task in tasks] if tasks else candidates
+
+
+def judge_candidates(candidates: list[TaskResult], baseline: Path, tol: Tolerance) -> Report:
+    """Judge every candidate against the baseline's result of its task: task -> judged rows."""
+    baselines = {r.task: r for r in load(baseline)}
+    report: Report = {}
+    for result in candidates:
+        if result.task not in baselines:
+            raise Unpaired(f"--baseline {baseline}: no result for task {result.task}")
+        report[result.task] = check_task(baselines[result.task], result, tol)
+    if not report:
+        raise Unpaired("nothing to check: no candidate result")
+    return report
+
+
+def failed(report: Report) -> bool:
+    """Whether any setting or aggregate of any task regressed: the check fails."""
+    return any(r.status == "regression" for rows in report.values() for r in rows)
+
+
+def publish(report: Report, tol: Tolerance, baseline: str, candidate: str, junit: Path | None = None) -> None:
+    """Write the JUnit XML (when asked) and append to the GitHub job summary (when running there)."""
+    if junit:
+        write_junit(junit, report, tol)
+    append_github_summary(markdown_summary(report, tol, baseline, candidate))

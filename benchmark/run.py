@@ -1,0 +1,70 @@
+"""``xbench run`` (and the evaluation half of ``xbench check --model``) as one library call.
+
+Every option that can be checked is checked before the model is loaded and before any text is
+encoded, so a typo costs nothing: the API base URL, that the output folder can be written and that
+no result file there is a folder, and (for a model that keeps embeddings) that the embedding cache
+can be written. Then each task is evaluated and its result files written at once, so that an
+interrupted run keeps the tasks already done.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from benchmark.encoders import EncoderOptions, load_encoder
+from benchmark.encoders.openai_http import parse_endpoint
+from benchmark.engine.cache import CACHE_ENV, EmbeddingCache
+from benchmark.engine.runner import RunConfig, evaluate_task
+from benchmark.engine.taskdef import TaskDefinition
+from benchmark.errors import UsageError, XbenchError
+from benchmark.fsutil import check_writable
+from benchmark.results import TaskResult
+from benchmark.results.schema import PER_QUERY_SUFFIX
+
+
+def _nothing(*_args: Any) -> None:
+    return None
+
+
+def run_model(
+    model: str,
+    definitions: list[TaskDefinition],
+    options: EncoderOptions,
+    config: RunConfig,
+    out_dir: Path,
+    *,
+    output_option: str = "--output",
+    command: str = "",
+    on_start: Callable[[TaskDefinition], None] = _nothing,
+    on_written: Callable[[TaskResult], None] = _nothing,
+) -> list[TaskResult]:
+    """Evaluate ``model`` on ``definitions`` and write each result into ``out_dir``.
+
+    ``output_option`` names the output folder in a refusal, ``command`` is recorded in each result
+    as the line that reproduces it. ``on_start`` is called before each task and ``on_written``
+    after its files are written (the command line reports progress through them). Returns the
+    results as written, in memory, for a caller that goes on with them (``xbench check``).
+    """
+    if options.api_base is not None:
+        parse_endpoint(options.api_base, "--api-base")
+    check_writable(out_dir, output_option)
+    for name in (f"{d.name}{suffix}" for d in definitions for suffix in (".json", PER_QUERY_SUFFIX)):
+        if (out_dir / name).is_dir():
+            raise UsageError(f"--output {out_dir}: {name} there is a folder; the result file cannot replace it")
+    encoder = load_encoder(model, options)
+    if not callable(getattr(encoder, "scorer", None)):  # lexical models keep no embeddings
+        source = "--cache-dir" if config.cache_dir else f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the embedding cache (set --cache-dir)"
+        check_writable(EmbeddingCache(config.cache_dir).root, source)
+    written: list[TaskResult] = []
+    for definition in definitions:
+        on_start(definition)
+        result = evaluate_task(definition, encoder, options, config).with_command(command)
+        try:
+            result.to_dir(out_dir)
+        except OSError as exc:
+            raise XbenchError(f"--output {out_dir}: cannot write the result ({exc.strerror or exc})") from None
+        written.append(result)
+        on_written(result)
+    return written
