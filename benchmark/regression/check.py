@@ -3,8 +3,9 @@
 A setting (or aggregate) regresses when its mAP drops by more than ``max_drop`` (absolute) *and*
 the drop is significant: a paired test on the per-query values, Holm-corrected over every setting
 and aggregate of the task, at ``alpha``. Both conditions: the tolerance keeps tiny real changes
-from failing builds, the test keeps noise from doing it. Rank distance regresses when it rises by
-more than ``max_rank_distance_increase`` ranks, significantly.
+from failing builds, the test keeps noise from doing it. Which way is worse is the metric's own
+declaration (:class:`benchmark.metrics.MetricSpec`): rank distance, lower is better, regresses
+when it rises by more than ``max_rank_distance_increase`` ranks, significantly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .compare import compare_task
+from benchmark.metrics import METRICS, MetricSpec, metric_spec
 from benchmark.fsutil import atomic_write_bytes
 
 
@@ -27,6 +29,11 @@ class Tolerance:
     alpha: float = 0.05
     test: str = "student"
 
+    def allowed(self, spec: MetricSpec) -> float:
+        """How far ``spec`` may move the wrong way before it counts: ``max_drop`` for scores,
+        ``max_rank_distance_increase`` for metrics counted in ranks."""
+        return self.max_rank_distance_increase if spec.unit == "ranks" else self.max_drop
+
 
 def label(row: dict[str, Any]) -> str:
     if not row["query_lang"]:
@@ -34,14 +41,21 @@ def label(row: dict[str, Any]) -> str:
     return f"{row['kind']} {row['query_lang']}->{row['corpus_lang']}"
 
 
+def row_metric(row: dict[str, Any]) -> MetricSpec:
+    """The metric a comparison row measures: an aggregate row of a metric other than AP is named
+    after that metric (``rank_distance``); every other row (a setting, or a kind's aggregate)
+    compares AP."""
+    return metric_spec(row["kind"]) if row["kind"] in METRICS.names() else metric_spec("map")
+
+
 def judge(rows: list[dict[str, Any]], tol: Tolerance) -> list[dict[str, Any]]:
-    """Add ``status`` to each comparison row: regression, improvement or ok."""
+    """Add ``status`` to each comparison row: regression, improvement or ok. The row's metric
+    says which way is better and in which unit its tolerance is given."""
     for row in rows:
+        spec = row_metric(row)
         significant = row["p_holm"] <= tol.alpha
-        if row["kind"] == "rank_distance":  # lower is better
-            worse, better = row["delta"] > tol.max_rank_distance_increase, row["delta"] < -tol.max_rank_distance_increase
-        else:
-            worse, better = row["delta"] < -tol.max_drop, row["delta"] > tol.max_drop
+        gain, allowed = spec.gain(row["delta"]), tol.allowed(spec)
+        worse, better = gain < -allowed, gain > allowed
         row["status"] = "regression" if worse and significant else "improvement" if better and significant else "ok"
     return rows
 
