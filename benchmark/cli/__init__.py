@@ -75,7 +75,7 @@ class _Group(click.Group):
 
 def _fail(message: str, code: int) -> NoReturn:
     """Print ``message`` as one ``xbench: error:`` line, scrubbed of secrets, and exit with ``code``."""
-    from benchmark.encoders.openai_http import redact
+    from benchmark.encoders.endpoint import redact
 
     click.echo(f"xbench: error: {redact(message)}", err=True)
     sys.exit(code)
@@ -150,13 +150,14 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
     embedding cache can be written.
     """
     from benchmark.engine.cache import CACHE_ENV, EmbeddingCache
-    from benchmark.encoders import EncoderOptions, load_encoder
-    from benchmark.encoders.openai_http import parse_endpoint
+    from benchmark.encoders import EncoderOptions
+    from benchmark.encoders.endpoint import parse_endpoint
     from benchmark.fsutil import safe_name
     from benchmark.results.files import PER_QUERY_SUFFIX, write_result
     from benchmark.engine.runner import RunConfig, evaluate_task
     from benchmark.engine.taskdef import available_tasks, get_task
     from benchmark.results.views import matrix_table
+    from benchmark.retrievers import load_model
 
     _check_text(model=model, **p)
     if not model.strip():
@@ -181,8 +182,8 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
     for name in (f"{d.name}{suffix}" for d in definitions for suffix in (".json", PER_QUERY_SUFFIX)):
         if (out_dir / name).is_dir():
             raise UsageError(f"--output {out_dir}: {name} there is a folder; the result file cannot replace it")
-    encoder = load_encoder(model, options)
-    if not callable(getattr(encoder, "scorer", None)):  # lexical models keep no embeddings
+    retriever = load_model(model, options)
+    if retriever.uses_cache:
         source = "--cache-dir" if p["cache_dir"] else f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the embedding cache (set --cache-dir)"
         _check_writable(EmbeddingCache(p["cache_dir"]).root, source)
     command = _reproduce(click.get_current_context())
@@ -190,7 +191,7 @@ def _evaluate(model: str, output: Path | None, p: dict, sample: int | None = Non
     for definition in definitions:
         if not p["quiet"]:
             click.echo(f"== {definition.name}: {model}", err=True)
-        result, per_query = evaluate_task(definition, encoder, options, config)
+        result, per_query = evaluate_task(definition, retriever, options, config)
         result["command"] = command
         try:
             path = write_result(out_dir, result, per_query)
@@ -264,7 +265,7 @@ def _reproduce(ctx: click.Context) -> str:
     """The ``xbench run`` line that reproduces the numbers: options that change them, credentials removed."""
     import shlex
 
-    from benchmark.encoders.openai_http import public_url
+    from benchmark.encoders.endpoint import public_url
 
     words = ["xbench", "run"]
     for param in ctx.command.params:

@@ -17,13 +17,13 @@ import numpy as np
 from .cache import EmbeddingCache
 from .corpus import TaskData
 from .datafiles import ResolvedData, resolve_data
-from .embed import EmbedStats, embed_texts
-from benchmark.encoders import Encoder, EncoderOptions
+from benchmark.encoders import EncoderOptions
 from benchmark.errors import UsageError, XbenchError
 from .formats import load_task_data
 from benchmark.results.files import build_result
+from benchmark.retrievers import Retriever, Workspace
 from .scoring import score_settings
-from .search import DEFAULT_MEMORY_BUDGET, DenseScorer
+from .search import DEFAULT_MEMORY_BUDGET
 from .settings import SettingPlan, build_index, plan_settings
 from .taskdef import CANDIDATE_TEXTS, TaskDefinition
 
@@ -101,9 +101,10 @@ def sample_queries(data: TaskData, size: int, seed: int) -> None:
 
 
 def evaluate_task(
-    definition: TaskDefinition, encoder: Encoder, options: EncoderOptions, config: RunConfig = RunConfig()
+    definition: TaskDefinition, retriever: Retriever, options: EncoderOptions, config: RunConfig = RunConfig()
 ) -> tuple[dict[str, Any], Any]:
-    """Evaluate ``encoder`` on every setting of ``definition``; returns (result dict, per-query frame)."""
+    """Evaluate ``retriever`` (:func:`benchmark.retrievers.load_model`) on every setting of
+    ``definition``; returns (result dict, per-query frame). ``options`` are recorded with the model."""
     clock = time.perf_counter
     t0 = clock()
     langs = select_languages(definition, config.langs)
@@ -121,38 +122,28 @@ def evaluate_task(
         warn_missing_settings(definition, langs, plans)
     t1 = clock()
 
-    cache = EmbeddingCache(config.cache_dir)
-    q_stats, c_stats = EmbedStats(), EmbedStats()
-    if callable(getattr(encoder, "scorer", None)):  # lexical models score pools themselves
-        scorer, normalize = encoder.scorer(index), False
-        dimension = getattr(scorer, "dimension", None)
-    else:
-        normalize = options.normalize if options.normalize is not None else encoder.similarity == "cosine"
-        queries = embed_texts(encoder, index.query_texts, "query", options, cache, config.quiet, stats=q_stats)
-        candidates = embed_texts(encoder, index.candidate_texts, "passage", options, cache, config.quiet, stats=c_stats)
-        if queries.shape[1] != candidates.shape[1]:
-            raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
-        scorer, dimension = DenseScorer(queries, candidates, encoder.name, cosine=normalize), int(queries.shape[1])
+    work = Workspace(EmbeddingCache(config.cache_dir), config.quiet)
+    scorer = retriever.index(index, work)
     t2 = clock()
 
     timings = {"load_data": t1 - t0, "encode": t2 - t1}
     scores = score_settings(index, plans, scorer, definition.cutoff_metrics, config.memory_budget, config.quiet, timings=timings)
     timings["total"] = clock() - t0
 
-    model = dict(encoder.identity())
-    model.update(
-        dimension=model.get("dimension", dimension),
-        query_prompt=options.query_prompt,
-        passage_prompt=options.passage_prompt,
-        normalized=bool(normalize),
-    )
+    model = {
+        **retriever.identity().to_dict(),
+        "dimension": scorer.dimension,
+        "query_prompt": options.query_prompt,
+        "passage_prompt": options.passage_prompt,
+        "normalized": bool(scorer.cosine),
+    }
     encoding = {
-        "unique_query_texts": q_stats.unique,
-        "unique_candidate_texts": c_stats.unique,
-        "encoded": q_stats.encoded + c_stats.encoded,
-        "cache_hits": cache.stats.hits,
-        "corrupt_cache_shards": cache.stats.corrupt_shards,
-        **(encoder.usage() if callable(getattr(encoder, "usage", None)) else {}),
+        "unique_query_texts": work.queries.unique,
+        "unique_candidate_texts": work.passages.unique,
+        "encoded": work.queries.encoded + work.passages.encoded,
+        "cache_hits": work.cache.stats.hits,
+        "corrupt_cache_shards": work.cache.stats.corrupt_shards,
+        **retriever.usage(),
     }
     return build_result(
         definition=definition,
