@@ -13,14 +13,15 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmark.encoders import EncoderOptions, load_encoder
-from benchmark.encoders.openai_http import parse_endpoint
+from benchmark.encoders import EncoderOptions
+from benchmark.encoders.endpoint import parse_endpoint
 from benchmark.engine.cache import CACHE_ENV, EmbeddingCache
 from benchmark.engine.runner import RunConfig, evaluate_task
 from benchmark.engine.taskdef import TaskDefinition
 from benchmark.errors import UsageError, XbenchError
 from benchmark.fsutil import check_writable
 from benchmark.results import TaskResult
+from benchmark.retrievers import load_model
 from benchmark.results.schema import PER_QUERY_SUFFIX
 
 
@@ -53,14 +54,14 @@ def run_model(
     for name in (f"{d.name}{suffix}" for d in definitions for suffix in (".json", PER_QUERY_SUFFIX)):
         if (out_dir / name).is_dir():
             raise UsageError(f"--output {out_dir}: {name} there is a folder; the result file cannot replace it")
-    encoder = load_encoder(model, options)
-    if not callable(getattr(encoder, "scorer", None)):  # lexical models keep no embeddings
+    retriever = load_model(model, options)
+    if retriever.uses_cache:
         source = "--cache-dir" if config.cache_dir else f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the embedding cache (set --cache-dir)"
         check_writable(EmbeddingCache(config.cache_dir).root, source)
     written: list[TaskResult] = []
     for definition in definitions:
         on_start(definition)
-        result = evaluate_task(definition, encoder, options, config).with_command(command)
+        result = evaluate_task(definition, retriever, options, config).with_command(command)
         try:
             result.to_dir(out_dir)
         except OSError as exc:

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.encoders.bm25 import BM25Model, tokenize
+from benchmark.retrievers.bm25 import BM25Scorer, tokenize
 from benchmark.results.io import read_document
 from benchmark.engine.settings import ALL, TaskIndex
 from tests.paths import SHARED_LAREQA
@@ -43,7 +43,7 @@ def test_pool_scores_equal_bm25s_get_scores():
             "de": ["die katze", "der hund bellt", "katzen und hunde"]}
     queries = {"en": ["cat on mat", "dog"], "de": ["hund"]}
     index = _index(docs, queries)
-    scorer = BM25Model().scorer(index)
+    scorer = BM25Scorer(index, k1=1.5, b=0.75)
     for pool_lang in ("en", "de", ALL):
         pool = index.pool_of(pool_lang)
         ours = scorer._scores(0, len(index.query_texts), pool)

@@ -16,10 +16,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from benchmark.encoders import EncoderOptions, load_encoder
+from benchmark.encoders import EncoderOptions
 from benchmark.results.io import frame_to_csv_gz
 from benchmark.engine.runner import RunConfig, evaluate_task
 from benchmark.engine.search import DenseScorer, cosine_scores, dot_scores, exact_dots, quantise, squared_norms
+from benchmark.retrievers import load_model
 from benchmark.engine.taskdef import load_definition_file
 from tests.paths import SHARED_LAREQA
 
@@ -90,7 +91,7 @@ def test_memory_budget_does_not_change_results(synthetic):
     for model in ("tests.encoders_for_tests:Noisy", "tests.encoders_for_tests:ngram_counts"):
         for budget in (1, 1 << 30):
             config = RunConfig(data_dir=synthetic.root, cache_dir=synthetic.root.parent / "cache-determinism", memory_budget=budget)
-            frames.append(frame_to_csv_gz(evaluate_task(definition, load_encoder(model), EncoderOptions(), config).per_query))
+            frames.append(frame_to_csv_gz(evaluate_task(definition, load_model(model), EncoderOptions(), config).per_query))
     assert frames[0] == frames[1] and frames[2] == frames[3] and frames[0] != frames[2]
 
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.encoders import load_encoder
 from benchmark.engine.taskdef import available_tasks
+from benchmark.retrievers import load_model
 
 
 @pytest.fixture()
@@ -23,6 +23,8 @@ def plugin_package(tmp_path, synthetic, monkeypatch):
         f"""
         import numpy as np
         from pathlib import Path
+
+        from benchmark.encoders import ModelIdentity
 
         TASK = Path({str(synthetic.task)!r})
 
@@ -38,7 +40,7 @@ def plugin_package(tmp_path, synthetic, monkeypatch):
                 self.options = options
 
             def identity(self):
-                return {{"name": self.name, "kind": "plugin", "fingerprint": self.fingerprint}}
+                return ModelIdentity(self.name, "plugin", self.fingerprint, self.similarity)
 
             def encode(self, texts, role):
                 return np.asarray([[len(t) + 1.0, 1.0, 2.0] for t in texts], dtype=np.float32)
@@ -69,8 +71,8 @@ def test_task_plugin_is_listed(plugin_package):
 
 
 def test_encoder_plugin_runs(plugin_package, synthetic, tmp_path):
-    encoder = load_encoder("demo-encoder")
-    assert encoder.name == "demo-encoder"
+    retriever = load_model("demo-encoder")
+    assert retriever.name == "demo-encoder"
     result = CliRunner().invoke(main, ["run", "--model", "demo-encoder", "--task", "synth", "--data-dir", str(synthetic.root),
                                        "--cache-dir", str(tmp_path / "c"), "--output", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 0, result.output

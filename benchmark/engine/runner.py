@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import EmbeddingCache
-from .embed import EmbedStats, embed_texts
-from benchmark.encoders import Encoder, EncoderOptions
-from benchmark.errors import UsageError
+from benchmark.encoders import EncoderOptions
 from benchmark.results import TaskResult
 from benchmark.results.build import build_result
+from benchmark.retrievers import Retriever, Workspace
 from .scoring import score_settings
-from .search import DEFAULT_MEMORY_BUDGET, DenseScorer
+from .search import DEFAULT_MEMORY_BUDGET
 from .task import load_task
 from .taskdef import TaskDefinition
 
@@ -36,9 +35,10 @@ class RunConfig:
 
 
 def evaluate_task(
-    definition: TaskDefinition, encoder: Encoder, options: EncoderOptions, config: RunConfig = RunConfig()
+    definition: TaskDefinition, retriever: Retriever, options: EncoderOptions, config: RunConfig = RunConfig()
 ) -> TaskResult:
-    """Evaluate ``encoder`` on every setting of ``definition``; the result is in memory, not yet written."""
+    """Evaluate ``retriever`` (:func:`benchmark.retrievers.load_model`) on every setting of
+    ``definition``; the result is in memory, not yet written. ``options`` are recorded with the model."""
     clock = time.perf_counter
     t0 = clock()
     task = load_task(definition, config.data_dir, langs=config.langs, candidate_text=config.candidate_text,
@@ -46,38 +46,28 @@ def evaluate_task(
     index = task.index
     t1 = clock()
 
-    cache = EmbeddingCache(config.cache_dir)
-    q_stats, c_stats = EmbedStats(), EmbedStats()
-    if callable(getattr(encoder, "scorer", None)):  # lexical models score pools themselves
-        scorer, normalize = encoder.scorer(index), False
-        dimension = getattr(scorer, "dimension", None)
-    else:
-        normalize = options.normalize if options.normalize is not None else encoder.similarity == "cosine"
-        queries = embed_texts(encoder, index.query_texts, "query", options, cache, config.quiet, stats=q_stats)
-        candidates = embed_texts(encoder, index.candidate_texts, "passage", options, cache, config.quiet, stats=c_stats)
-        if queries.shape[1] != candidates.shape[1]:
-            raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
-        scorer, dimension = DenseScorer(queries, candidates, encoder.name, cosine=normalize), int(queries.shape[1])
+    work = Workspace(EmbeddingCache(config.cache_dir), config.quiet)
+    scorer = retriever.index(index, work)
     t2 = clock()
 
     timings = {"load_data": t1 - t0, "encode": t2 - t1}
     scores = score_settings(index, task.plans, scorer, definition.cutoff_metrics, config.memory_budget, config.quiet, timings=timings)
     timings["total"] = clock() - t0
 
-    model = dict(encoder.identity())
-    model.update(
-        dimension=model.get("dimension", dimension),
-        query_prompt=options.query_prompt,
-        passage_prompt=options.passage_prompt,
-        normalized=bool(normalize),
-    )
+    model = {
+        **retriever.identity().to_dict(),
+        "dimension": scorer.dimension,
+        "query_prompt": options.query_prompt,
+        "passage_prompt": options.passage_prompt,
+        "normalized": bool(scorer.cosine),
+    }
     encoding = {
-        "unique_query_texts": q_stats.unique,
-        "unique_candidate_texts": c_stats.unique,
-        "encoded": q_stats.encoded + c_stats.encoded,
-        "cache_hits": cache.stats.hits,
-        "corrupt_cache_shards": cache.stats.corrupt_shards,
-        **(encoder.usage() if callable(getattr(encoder, "usage", None)) else {}),
+        "unique_query_texts": work.queries.unique,
+        "unique_candidate_texts": work.passages.unique,
+        "encoded": work.queries.encoded + work.passages.encoded,
+        "cache_hits": work.cache.stats.hits,
+        "corrupt_cache_shards": work.cache.stats.corrupt_shards,
+        **retriever.usage(),
     }
     return build_result(
         definition=definition,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from benchmark.metrics import metric_spec
 from benchmark.metrics.average_precision import average_precision
 from benchmark.metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows, stack_padded
 from benchmark.metrics.ranking import rank_block
@@ -23,6 +24,8 @@ from benchmark.metrics.rank_distance import rank_distance
 from benchmark.progress import bar
 from .search import DEFAULT_MEMORY_BUDGET, PoolScores, Scorer
 from .settings import Setting, SettingPlan, TaskIndex
+
+RANK_DISTANCE = metric_spec("rank_distance")  # computed on the kinds its spec names (the multilingual pool)
 
 
 @dataclass
@@ -50,7 +53,7 @@ def _rank_slice(view: PoolScores, start: int, stop: int, plan: SettingPlan, lo: 
     relevant = np.where(relevant >= 0, relevant - plan.pool.start, -1)
     ranks, top_cols, top_scores = rank_block(scores, relevant, depth)
     part = {"ap": average_precision(ranks), "n": (relevant >= 0).sum(axis=1), "qrels": qrels_rows(relevant)}
-    if plan.setting.kind == "multi":
+    if RANK_DISTANCE.applies_to(plan.setting.kind):
         part["rd"] = rank_distance(ranks)
     if depth:
         part["run"] = run_rows(top_cols, top_scores)
@@ -116,6 +119,6 @@ def _collect(index: TaskIndex, plan: SettingPlan, chunks: list[dict], cutoff_nam
         query_ids=[index.query_ids[r] for r in plan.query_rows],
         ap=join("ap"),
         n_relevant=join("n").astype(np.int64),
-        rank_distance=join("rd") if plan.setting.kind == "multi" else None,
+        rank_distance=join("rd") if RANK_DISTANCE.applies_to(plan.setting.kind) else None,
         cutoff={name: join(name) for name in cutoff_names},
     )

@@ -112,7 +112,15 @@ PoolScores = Callable[[slice], np.ndarray]
 
 class Scorer(Protocol):
     """Where score blocks come from: ``blocks`` yields (start, stop, view) over query rows, and
-    ``view(pool)`` gives the (stop - start) x |pool| scores of those queries against a pool."""
+    ``view(pool)`` gives the (stop - start) x |pool| scores of those queries against a pool.
+
+    Every scorer's scores are inner products, and a result records of what: ``dimension`` is the
+    number of coordinates (an embedding's width; a lexical index's vocabulary, the coordinates of
+    its term vectors), ``cosine`` whether the vectors are taken normalised (``model.normalized``).
+    """
+
+    dimension: int
+    cosine: bool
 
     def blocks(self, rows: tuple[int, int], memory_budget: int) -> Iterator[tuple[int, int, PoolScores]]: ...
 
@@ -130,6 +138,7 @@ class DenseScorer:
             if cosine and not np.asarray(vectors).any(axis=1).all():
                 raise XbenchError(f"model {model}: an all-zero {role} vector has no direction; cosine is undefined")
         self.queries, self.cosine, self.device = queries, cosine, _cuda()
+        self.dimension = int(queries.shape[1])
         coords, exponents = quantise(candidates)
         self.c_scale = squared_norms(coords) if cosine else exponents
         self.candidates = self.device.from_numpy(coords).cuda() if self.device is not None else coords

@@ -4,7 +4,8 @@ A task is data, not code: one small TOML file (languages, where each language's 
 SHA-256, the format reader, the candidate text, the metrics). The built-in ones live in the
 repository's ``tasks/`` folder and ship inside the package; another package adds its own through
 the entry-point group ``xbench.tasks`` (an entry point may name a TOML path, a dict or a
-:class:`TaskDefinition`), and a path to a TOML file works wherever a task name does.
+:class:`TaskDefinition`, or a function giving one), and a path to a TOML file works wherever a task
+name does. A plugin that fails to load is warned about and left out (:mod:`benchmark.registry`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import re
 import string
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata, resources
+from functools import partial
+from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,6 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from benchmark.errors import UsageError, XbenchError
+from benchmark.registry import Registry
 
 SETTING_KINDS = ("mono", "cross", "multi")
 CANDIDATE_TEXTS = ("sentence", "sentence+context")
@@ -158,7 +161,7 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
 
     try:
         check_metric_names(metrics)
-    except ValueError as exc:
+    except XbenchError as exc:
         raise XbenchError(f"{origin}: field 'metrics': {exc}") from None
     version = get("version", (str, int, float), "1.0")
     source = get("source", dict, {})
@@ -200,51 +203,41 @@ def load_definition_file(path: Path) -> TaskDefinition:
     return parse_definition(raw, str(path))
 
 
-def _builtin_definitions() -> dict[str, TaskDefinition]:
-    found = {}
-    for entry in resources.files("benchmark.task_definitions").iterdir():
-        if entry.name.endswith(".toml"):
-            with resources.as_file(entry) as path:
-                definition = load_definition_file(path)
-            found[definition.name] = definition
-    return found
+def _builtin_definitions() -> dict[str, Callable[[], TaskDefinition]]:
+    """The TOML files shipped in ``benchmark.task_definitions``, each read when first asked for."""
+    return {entry.name[: -len(".toml")]: partial(_load_resource, entry)
+            for entry in sorted(resources.files("benchmark.task_definitions").iterdir(), key=lambda e: e.name)
+            if entry.name.endswith(".toml")}
 
 
-def _plugin_definitions() -> dict[str, TaskDefinition]:
-    found = {}
-    for ep in metadata.entry_points(group="xbench.tasks"):
-        origin = f"entry point {ep.name} ({ep.value})"
-        try:
-            obj = ep.load()
-            if callable(obj) and not isinstance(obj, TaskDefinition):
-                obj = obj()
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # noqa: BLE001 -- plugin code may raise anything, SystemExit too
-            raise XbenchError(f"{origin}: cannot load ({type(exc).__name__}: {exc})") from None
-        if isinstance(obj, TaskDefinition):
-            definition = obj
-        elif isinstance(obj, Mapping):
-            definition = parse_definition(obj, origin)
-        else:
-            definition = load_definition_file(Path(str(obj)))
-        found[definition.name] = definition
-    return found
+def _load_resource(entry: Any) -> TaskDefinition:
+    with resources.as_file(entry) as path:
+        return load_definition_file(path)
+
+
+def _as_definition(obj: Any, origin: str) -> TaskDefinition:
+    """What a task entry gives (a definition, a table, a TOML path, or a function giving one) as a definition."""
+    if callable(obj) and not isinstance(obj, TaskDefinition):
+        obj = obj()
+    if isinstance(obj, TaskDefinition):
+        return obj
+    if isinstance(obj, Mapping):
+        return parse_definition(obj, origin)
+    return load_definition_file(Path(str(obj)))
+
+
+TASKS: Registry[TaskDefinition] = Registry("task", "xbench.tasks", _builtin_definitions, make=_as_definition,
+                                           named=lambda definition: definition.name, unknown=UsageError)
 
 
 def available_tasks() -> dict[str, TaskDefinition]:
-    """Every task xbench knows, by name: built-in first, then plugins (which may not shadow them)."""
-    tasks = _builtin_definitions()
-    for name, definition in _plugin_definitions().items():
-        tasks.setdefault(name, definition)
-    return dict(sorted(tasks.items()))
+    """Every task xbench knows, by name: built-in first, then plugins (which may not shadow them);
+    a plugin that fails to load is warned about and left out."""
+    return dict(sorted(TASKS.load_all().items()))
 
 
 def get_task(name_or_path: str) -> TaskDefinition:
     """A task by registered name, or from a TOML file when given a path."""
     if name_or_path.endswith(".toml") or Path(name_or_path).is_file():
         return load_definition_file(Path(name_or_path))
-    tasks = available_tasks()
-    if name_or_path not in tasks:
-        raise UsageError(f"unknown task {name_or_path!r}; known tasks: {', '.join(tasks)}")
-    return tasks[name_or_path]
+    return TASKS.get(name_or_path)

@@ -72,9 +72,9 @@ def recorded_options(result: TaskResult, api_base: str | None, device: str | Non
 
 def _candidate_specs(model: RecordedModel, command: str | None) -> list[str]:
     """What to try as ``--model``: the recorded command's, the recorded name, every registered name."""
-    from benchmark.encoders import registered_encoders
+    from benchmark.retrievers import MODELS
 
-    specs = [_flag_value(_command_words(command), "--model", "-m"), model.name, *registered_encoders()]
+    specs = [_flag_value(_command_words(command), "--model", "-m"), model.name, *MODELS.names()]
     return list(dict.fromkeys(s for s in specs if isinstance(s, str) and s))
 
 
@@ -88,13 +88,13 @@ def identity_mismatch(recorded: Mapping[str, Any], loaded: Mapping[str, Any]) ->
 
 
 def load_recorded_model(result: TaskResult, where: Path, options: Any, override: str | None = None) -> Any:
-    """The encoder whose identity is the one recorded in ``result``, or UsageError (exit 2).
+    """The model whose identity is the one recorded in ``result``, or UsageError (exit 2).
 
     A Python callable (``module:attr``) or an API model is never reached from what a submission
     says alone: the first is imported only when named with ``--model``, the second is called only
     at the ``--api-base`` the user gives.
     """
-    from benchmark.encoders import load_encoder
+    from benchmark.retrievers import load_model
 
     model = result.model
     name = model.name
@@ -115,13 +115,13 @@ def load_recorded_model(result: TaskResult, where: Path, options: Any, override:
     reasons = []
     for spec in specs:
         try:
-            encoder = load_encoder(spec, options)
-            mismatch = identity_mismatch(model.identity, encoder.identity())
+            loaded = load_model(spec, options)
+            mismatch = identity_mismatch(model.identity, loaded.identity().to_dict())
         except XbenchError as exc:
             reasons.append(f"{spec}: {exc}")
             continue
         if mismatch is None:
-            return encoder
+            return loaded
         reasons.append(f"{spec}: {mismatch}")
     raise refuse("; ".join(reasons) or "nothing to try")
 
@@ -170,11 +170,11 @@ def rerun(task: TaskResult, picks: list[Pick], options: VerifyOptions, log: Call
         raise UsageError(f"cannot verify {task.path}: task {definition.name} is version {definition.version} here, the result is of {task.task_version}")
     langs = rerun_languages(task, picks, definition)
     encoder_options = recorded_options(task, options.api_base, options.device, options.batch_size)
-    encoder = load_recorded_model(task, task.path, encoder_options, options.model)
+    retriever = load_recorded_model(task, task.path, encoder_options, options.model)
     config = RunConfig(langs=langs, data_dir=options.data_dir, cache_dir=options.cache_dir, candidate_text=task.candidate_text,
                        allow_modified_data=not task.data.official, quiet=options.quiet)
-    log(f"== {definition.name}: re-running {len(picks)} setting(s) on {','.join(langs)} with {encoder.name}")
-    fresh = evaluate_task(definition, encoder, encoder_options, config)
+    log(f"== {definition.name}: re-running {len(picks)} setting(s) on {','.join(langs)} with {retriever.name}")
+    fresh = evaluate_task(definition, retriever, encoder_options, config)
     recorded = task.data.checksums
     for name, digest in fresh.data.checksums.items():
         if recorded.get(name) != digest:

@@ -1,4 +1,4 @@
-"""Metrics, one module each, all working on the same per-query rankings.
+"""Metrics, one module each, all working on the same per-query rankings, and what each one means.
 
 - :mod:`.ranking`: pessimistic ranks of the relevant candidates over the full pool (the one place
   that decides what a tie means);
@@ -6,23 +6,79 @@
 - :mod:`.rank_distance`: max rank - min rank of a query's relevant candidates (language bias);
 - :mod:`.cutoff`: nDCG@k, Recall@k, MRR@k, mAP@k by ranx on the top-k of the same ranking;
 - :mod:`.aggregate`: the macro means (Mono, Cross, Multi, rank distance).
+
+Every metric is declared here once, as a :class:`MetricSpec` in :data:`METRICS`: its direction,
+its unit, the setting kinds it applies to and how it aggregates. Whatever judges or aggregates a
+metric (regression checks, headline scores) asks its spec instead of knowing the metric by name.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping
 
-FULL_RANKING_METRICS = ("map", "rank_distance")
+from benchmark.errors import XbenchError
+from benchmark.registry import Registry
+
+PER_KIND = "macro mean over the settings of a kind"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What a metric means to everything that reads it.
+
+    ``higher_is_better``: its direction (a rise of rank distance is a regression, of AP an
+    improvement). ``unit``: "score" (a fraction in [0, 1]) or "ranks"; a regression tolerance is
+    given per unit. ``kinds``: the setting kinds it is computed on (None: every kind).
+    ``column``: its per-query column. ``aggregation``: how settings combine into a headline
+    number; every metric today is a macro mean, so that each setting weighs the same.
+    """
+
+    name: str
+    higher_is_better: bool
+    unit: str
+    column: str
+    kinds: tuple[str, ...] | None = None
+    aggregation: str = PER_KIND
+
+    def applies_to(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
+
+    def gain(self, delta: float) -> float:
+        """``delta`` (new minus old) turned so that positive is better."""
+        return delta if self.higher_is_better else -delta
+
+    def aggregate(self, records: Iterable[Mapping[str, Any]], kind: str | None = None) -> float | None:
+        """The macro mean over the setting records of ``kind`` (default: every kind it applies to);
+        None when there are none."""
+        from .aggregate import macro_mean
+
+        return macro_mean(r[self.name] for r in records if (r["kind"] == kind if kind else self.applies_to(r["kind"])))
+
+
 CUTOFF_FAMILIES = ("ndcg", "recall", "mrr", "map", "precision", "hit_rate")
+
+METRICS: Registry[MetricSpec] = Registry("metric", builtins={
+    "map": MetricSpec("map", higher_is_better=True, unit="score", column="ap"),
+    "rank_distance": MetricSpec("rank_distance", higher_is_better=False, unit="ranks", column="rank_distance", kinds=("multi",)),
+    # the cutoff families: "ndcg@10" is the spec of "ndcg@k" with k = 10
+    **{f"{family}@k": MetricSpec(f"{family}@k", higher_is_better=True, unit="score", column=f"{family}@k")
+       for family in CUTOFF_FAMILIES},
+})
+
+
+def metric_spec(name: str) -> MetricSpec:
+    """The spec of ``name``: a full-ranking metric, or FAMILY@K with K a positive integer.
+    An unknown name raises XbenchError ("unknown metric ...; available: ...")."""
+    family, at, k = name.partition("@")
+    if not at:
+        return METRICS.get(name)
+    if k.isdigit() and int(k) > 0 and f"{family}@k" in METRICS.entries():
+        return replace(METRICS.get(f"{family}@k"), name=name, column=name)
+    raise XbenchError(METRICS.unknown_message(name, METRICS.names()))
 
 
 def check_metric_names(names: Iterable[str]) -> None:
-    """Raise ValueError naming the first metric xbench cannot compute."""
+    """Raise XbenchError naming the first metric xbench cannot compute."""
     for name in names:
-        if name in FULL_RANKING_METRICS:
-            continue
-        family, _, k = name.partition("@")
-        if family not in CUTOFF_FAMILIES or not k.isdigit() or int(k) <= 0:
-            raise ValueError(
-                f"unknown metric {name!r} (use {', '.join(FULL_RANKING_METRICS)} or FAMILY@K with FAMILY in {', '.join(CUTOFF_FAMILIES)})"
-            )
+        metric_spec(name)

@@ -1,11 +1,17 @@
 """The headline numbers (PROTOCOL.md, "Scores"): macro means, so that every setting (or every
-query language) weighs the same whatever its number of queries."""
+query language) weighs the same whatever its number of queries. How each metric aggregates and
+over which kinds is its spec's (:data:`benchmark.metrics.METRICS`)."""
 
 from __future__ import annotations
 
 from typing import Iterable, Mapping
 
 import numpy as np
+
+from benchmark.metrics import METRICS
+
+KINDS = ("mono", "cross", "multi")
+BIAS_METRICS = ("rank_distance",)  # headline metrics named by themselves, over the kinds they apply to
 
 
 def macro_mean(values: Iterable[float]) -> float | None:
@@ -15,11 +21,10 @@ def macro_mean(values: Iterable[float]) -> float | None:
 
 
 def headline_scores(settings: Iterable[Mapping]) -> dict[str, float | None]:
-    """Mono, Cross and Multi mAP and rank distance from per-setting records (kind, map, rank_distance)."""
+    """Mono, Cross and Multi mAP (each named by its kind), then each bias metric (named by
+    itself), from per-setting records (kind, map, rank_distance)."""
     settings = list(settings)
-    return {
-        "mono": macro_mean(s["map"] for s in settings if s["kind"] == "mono"),
-        "cross": macro_mean(s["map"] for s in settings if s["kind"] == "cross"),
-        "multi": macro_mean(s["map"] for s in settings if s["kind"] == "multi"),
-        "rank_distance": macro_mean(s["rank_distance"] for s in settings if s["kind"] == "multi"),
-    }
+    ap = METRICS.get("map")
+    scores = {kind: ap.aggregate(settings, kind) for kind in KINDS}
+    scores.update((name, METRICS.get(name).aggregate(settings)) for name in BIAS_METRICS)
+    return scores

@@ -3,8 +3,9 @@
 A setting (or aggregate) regresses when its mAP drops by more than ``max_drop`` (absolute) *and*
 the drop is significant: a paired test on the per-query values, Holm-corrected over every setting
 and aggregate of the task, at ``alpha``. Both conditions: the tolerance keeps tiny real changes
-from failing builds, the test keeps noise from doing it. Rank distance regresses when it rises by
-more than ``max_rank_distance_increase`` ranks, significantly.
+from failing builds, the test keeps noise from doing it. Which way is worse is the metric's own
+declaration (:class:`benchmark.metrics.MetricSpec`): rank distance, lower is better, regresses
+when it rises by more than ``max_rank_distance_increase`` ranks, significantly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmark.metrics import metric_spec, MetricSpec
 from benchmark.results import TaskResult
 from .compare import Comparison, compare_task
 from benchmark.fsutil import atomic_write_bytes
@@ -27,15 +29,20 @@ class Tolerance:
     alpha: float = 0.05
     test: str = "student"
 
+    def allowed(self, spec: MetricSpec) -> float:
+        """How far ``spec`` may move the wrong way before it counts: ``max_drop`` for scores,
+        ``max_rank_distance_increase`` for metrics counted in ranks."""
+        return self.max_rank_distance_increase if spec.unit == "ranks" else self.max_drop
+
 
 def judge(rows: list[Comparison], tol: Tolerance) -> list[Comparison]:
-    """Set each comparison's ``status``: regression, improvement or ok."""
+    """Set each comparison's ``status``: regression, improvement or ok. The row's metric spec
+    says which way is better and in which unit its tolerance is given."""
     for row in rows:
+        spec = metric_spec(row.metric)
         significant = row.p_holm <= tol.alpha
-        if row.metric == "rank_distance":  # lower is better
-            worse, better = row.delta > tol.max_rank_distance_increase, row.delta < -tol.max_rank_distance_increase
-        else:
-            worse, better = row.delta < -tol.max_drop, row.delta > tol.max_drop
+        gain, allowed = spec.gain(row.delta), tol.allowed(spec)
+        worse, better = gain < -allowed, gain > allowed
         row.status = "regression" if worse and significant else "improvement" if better and significant else "ok"
     return rows
 

@@ -15,7 +15,8 @@ import pandas as pd
 
 from benchmark import RESULT_SCHEMA_VERSION, __version__
 from benchmark.engine.scoring import SettingScores
-from benchmark.metrics.aggregate import headline_scores, macro_mean
+from benchmark.metrics import metric_spec
+from benchmark.metrics.aggregate import KINDS, headline_scores
 from .result import TaskResult
 
 
@@ -32,10 +33,10 @@ def setting_records(scores: list[SettingScores]) -> list[dict[str, Any]]:
 
 
 def cutoff_aggregates(records: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, dict[str, float | None]]:
-    """Macro means of each cutoff metric by setting kind, the way mAP is aggregated."""
+    """Each cutoff metric aggregated by setting kind, as its spec says (a macro mean, like mAP)."""
     return {
-        kind: {name: macro_mean(r[name] for r in records if r["kind"] == kind) for name in names}
-        for kind in ("mono", "cross", "multi")
+        kind: {name: metric_spec(name).aggregate(records, kind) for name in names}
+        for kind in KINDS
         if any(r["kind"] == kind for r in records)
     }
 

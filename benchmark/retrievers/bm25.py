@@ -19,10 +19,11 @@ from typing import Any, Iterator
 import numpy as np
 import regex
 
-from benchmark.errors import XbenchError
+from benchmark.encoders import EncoderOptions, ModelIdentity
 from benchmark.engine.search import DEFAULT_MEMORY_BUDGET, PoolScores, block_rows
 from benchmark.engine.settings import ALL, TaskIndex
-from .base import EncoderOptions
+from benchmark.errors import XbenchError
+from .base import Retriever, Workspace
 
 UNSEGMENTED = {"zh", "ja", "th", "lo", "km", "my"}
 # letters, digits and combining marks: Python's \w leaves out the marks, which cuts Hindi words
@@ -41,8 +42,9 @@ def tokenize(text: str, lang: str) -> list[str]:
     return tokens
 
 
-class BM25Model:
-    similarity = "dot"
+class BM25Retriever(Retriever):
+    """``--model bm25``: registered under that name, with bm25s's defaults k1 = 1.5, b = 0.75.
+    ``options`` are accepted as every registered model's are; no encoder option changes BM25."""
 
     def __init__(self, options: EncoderOptions | None = None, k1: float = 1.5, b: float = 0.75) -> None:
         try:
@@ -54,20 +56,24 @@ class BM25Model:
 
     @property
     def fingerprint(self) -> str:
+        """Changes with bm25s's version, k1, b and the tokeniser: whatever could change a score."""
         return hashlib.sha256(f"bm25s {self.version} {self.k1} {self.b} {TOKENIZER_VERSION}".encode()).hexdigest()
 
-    def identity(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": "lexical", "revision": f"bm25s {self.version}", "fingerprint": self.fingerprint,
-                "similarity": "bm25", "k1": self.k1, "b": self.b, "tokenizer": TOKENIZER_VERSION}
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(self.name, "lexical", self.fingerprint, "bm25", revision=f"bm25s {self.version}",
+                             details={"k1": self.k1, "b": self.b, "tokenizer": TOKENIZER_VERSION})
 
-    def encode(self, texts: list[str], role: str) -> Any:
-        raise XbenchError("model bm25 scores pools directly; it has no embeddings")
-
-    def scorer(self, index: TaskIndex) -> "BM25Scorer":
+    def index(self, index: TaskIndex, workspace: Workspace) -> "BM25Scorer":
         return BM25Scorer(index, self.k1, self.b)
 
 
 class BM25Scorer:
+    """One BM25 index per pool. A score is the inner product of a query's term counts with a
+    candidate's BM25 term weights, so ``dimension`` is the number of terms: the vocabulary of the
+    multilingual pool, which holds every language's. Not cosines: ``cosine`` is False."""
+
+    cosine = False
+
     def __init__(self, index: TaskIndex, k1: float, b: float) -> None:
         self.index, self.k1, self.b = index, k1, b
         lang_of_candidate = np.empty(len(index.candidate_texts), dtype=object)

@@ -1,0 +1,44 @@
+"""The dense retriever: any encoder's embeddings, scored exactly.
+
+Both roles are embedded through the cache (each unique text once, :mod:`benchmark.engine.embed`),
+then :class:`~benchmark.engine.search.DenseScorer` computes every score exactly, so one block of
+scores against every candidate serves every pool. Cosine (the vectors' own, computed exactly) when
+``--normalize`` says so, or by default when the encoder's similarity is cosine; else the inner
+product.
+"""
+
+from __future__ import annotations
+
+from benchmark.encoders import Encoder, EncoderOptions, ModelIdentity, RemoteEncoder
+from benchmark.engine.embed import embed_texts
+from benchmark.engine.search import DenseScorer
+from benchmark.engine.settings import TaskIndex
+from benchmark.errors import UsageError
+from .base import Retriever, Workspace
+
+
+class DenseRetriever(Retriever):
+    """``encoder`` as a retriever; ``options`` are the prompts, batch size and normalisation."""
+
+    uses_cache = True
+
+    def __init__(self, encoder: Encoder, options: EncoderOptions) -> None:
+        self.encoder, self.options, self.name = encoder, options, encoder.name
+
+    def identity(self) -> ModelIdentity:
+        return self.encoder.identity()
+
+    def usage(self) -> dict[str, int]:
+        return self.encoder.usage() if isinstance(self.encoder, RemoteEncoder) else {}
+
+    def index(self, index: TaskIndex, workspace: Workspace) -> DenseScorer:
+        options, encoder = self.options, self.encoder
+        cosine = options.normalize if options.normalize is not None else encoder.similarity == "cosine"
+        flush_size = encoder.flush_size if isinstance(encoder, RemoteEncoder) else None
+        queries = embed_texts(encoder, index.query_texts, "query", options, workspace.cache, workspace.quiet,
+                              flush_size=flush_size, stats=workspace.queries)
+        candidates = embed_texts(encoder, index.candidate_texts, "passage", options, workspace.cache, workspace.quiet,
+                                 flush_size=flush_size, stats=workspace.passages)
+        if queries.shape[1] != candidates.shape[1]:
+            raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
+        return DenseScorer(queries, candidates, encoder.name, cosine=cosine)
