@@ -1,10 +1,10 @@
 """xbench: an evaluation harness for multilingual dense retrieval.
 
-The flow, one module per step: task definition (:mod:`benchmark.taskdef`) -> data
-(:mod:`benchmark.datafiles`, :mod:`benchmark.formats`) -> settings (:mod:`benchmark.settings`) ->
-encoder (:mod:`benchmark.encoders`) -> embeddings cache (:mod:`benchmark.cache`,
-:mod:`benchmark.embed`) -> search (:mod:`benchmark.search`) -> metrics (:mod:`benchmark.metrics`)
--> results (:mod:`benchmark.results`) -> views (:mod:`benchmark.views`).
+Packages by stage, in the order of the flow: :mod:`benchmark.engine` (task definition -> data ->
+settings -> embeddings and cache -> search -> scoring), with :mod:`benchmark.encoders` and
+:mod:`benchmark.retrievers` (the models) and :mod:`benchmark.metrics`; :mod:`benchmark.results`
+(the typed result and its files) -> views; beside the engine, :mod:`benchmark.leaderboard` and
+:mod:`benchmark.regression`; and a thin :mod:`benchmark.cli`. README.md, "Layout", has the map.
 """
 
 __version__ = "0.2.0"  # 0.2.0: exact, cut-independent scores (numbers may differ from 0.1.0 in near ties)

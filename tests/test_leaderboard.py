@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from benchmark.leaderboard.store import safe_name
+from benchmark.fsutil import safe_name
 from benchmark.cli import main
 from tests.paths import SHARED_LAREQA
 

@@ -25,113 +25,22 @@ import tempfile
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, NoReturn
+from typing import Callable, Iterator
 
 from benchmark.errors import XbenchError
-from benchmark.fsutil import atomic_write_text, prepared_writes, safe_name
+from benchmark.fsutil import atomic_write_text, prepared_writes
 from benchmark.results import RecordedModel, TaskResult
 from benchmark.results.schema import PER_QUERY_SUFFIX
-from .ranking import BOARD_TASKS, SCORE_NAMES, Entry, rank
+from .entries import check_board_fields, check_same_model, load_entries, load_entry, read_meta, revision_of, submission_key
+from .ranking import BOARD_TASKS, Entry, rank
 from .validate import validate_result
-from .verify import verified_label
 
-MAX_TEXT = 200  # longest model name, revision, version or date a board row shows
-MAX_COMMAND = 2000  # longest reproduce command
 Views = Callable[[list["Entry"]], dict[str, str]]  # ranked entries -> {file name in the board: text}
 
 try:
     import fcntl
 except ImportError:  # not POSIX: no advisory locks, concurrent submits there are the user's to avoid
     fcntl = None  # type: ignore[assignment]
-
-
-def revision_of(model: RecordedModel) -> str:
-    return str(model.revision or model.weights_sha256 or model.fingerprint or "unknown")
-
-
-def submission_key(model: RecordedModel) -> str:
-    return f"{safe_name(model.name)}__{safe_name(revision_of(model), 12)}"
-
-
-# ---- the fields the views rely on: refused by name, never rendered wrong ----------------------
-
-IDENTITY = ("name", "revision", "weights_sha256", "fingerprint", "parameters")  # equal in every task (dimension is not: BM25's vocabulary)
-
-
-def _fail(path: Path, name: str, problem: str) -> NoReturn:
-    raise XbenchError(f"{path}: {name} {problem}")
-
-
-def _shown(value: Any) -> str:
-    """An offending value, short and on one line, for an error message."""
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
-
-
-def _check_text(path: Path, name: str, value: Any, limit: int = MAX_TEXT, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str) or not value.strip():
-        _fail(path, name, f"must be a non-empty string, not {_shown(value)}")
-    if len(value) > limit:
-        _fail(path, name, f"is {len(value)} characters long (at most {limit})")
-
-
-def check_board_fields(result: TaskResult, path: Path, task: str) -> None:
-    """What the board needs beyond a valid result file (whose field types the one schema,
-    ``result_schema``, has already checked on load): the file holds the task its name says, a
-    dimension to show, and every headline score to rank by."""
-    if result.task != task:
-        _fail(path, "task", f"is {_shown(result.task)}, expected {task!r}")
-    if result.model.dimension is None:
-        _fail(path, "model.dimension", "is missing (the board shows it)")
-    for name in SCORE_NAMES:
-        if result.score(name) is None:
-            _fail(path, f"scores.{name}", "is missing (the board ranks by it)")
-
-
-def _check_same_model(results: dict[str, TaskResult], where: Path) -> None:
-    first, *others = ({k: getattr(r.model, k) for k in IDENTITY} for r in results.values())
-    for other in others:
-        differing = [k for k in IDENTITY if other[k] != first[k]]
-        if differing:
-            raise XbenchError(f"{where}: the task results come from different models (model.{differing[0]} differs)")
-
-
-def _read_meta(path: Path) -> dict[str, Any]:
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise XbenchError(f"{path}: cannot read ({exc.strerror})") from None
-    except ValueError as exc:
-        raise XbenchError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        _fail(path, "contents", f"must be an object, not {_shown(meta)}")
-    for name in ("submitted", "xbench_version"):
-        _check_text(path, name, meta.get(name))
-    _check_text(path, "command", meta.get("command"), MAX_COMMAND, optional=True)
-    return meta
-
-
-def load_entry(folder: Path, key: str | None = None) -> Entry:
-    """One submission folder as a board entry; refuses, naming the file and field, what the views cannot show."""
-    folder = Path(folder)
-    meta = _read_meta(folder / "submission.json")
-    results = {}
-    for task in BOARD_TASKS:
-        path = folder / f"{task}.json"
-        results[task] = TaskResult.from_file(path)
-        check_board_fields(results[task], path, task)
-        results[task].per_query  # read and checked now: a corrupt table fails loading, naming its file
-    _check_same_model(results, folder)
-    return Entry(key or folder.name, meta, results, verified_label(folder, results))
-
-
-def load_entries(board: Path, exclude: str | None = None) -> list[Entry]:
-    """Every current submission (but ``exclude``, a key about to be replaced), best overall first."""
-    root = Path(board) / "submissions"
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != exclude) if root.is_dir() else []
-    return rank([load_entry(folder) for folder in folders])
 
 
 # ---- submit: stage, check, render, swap ---------------------------------------------------------
@@ -209,7 +118,7 @@ def _check_slot(target: Path, model: RecordedModel, replace: bool) -> None:
     if not target.exists():
         return
     name, revision = model.name, revision_of(model)
-    held = _read_meta(target / "submission.json")
+    held = read_meta(target / "submission.json")
     if (held.get("model"), held.get("revision")) != (name, revision):
         raise XbenchError(f"{target} holds {held.get('model')!r} (revision {str(held.get('revision'))[:12]}), "
                           f"not {name!r} (revision {revision[:12]}): two models whose names make the same key")
@@ -273,7 +182,7 @@ def submit(result_dir: Path, board: Path, views: Views, replace: bool = False, d
             model = first.model
             target = board / "submissions" / submission_key(model)
             validate_submission(staged, data_dir)
-            _check_same_model(results, staged)
+            check_same_model(results, staged)
         meta = {
             "key": target.name,
             "model": model.name,

@@ -17,7 +17,8 @@ from benchmark.engine.settings import protocol_settings
 from benchmark.engine.task import load_task
 from benchmark.engine.taskdef import TaskDefinition, get_task
 from benchmark.errors import XbenchError
-from benchmark.metrics.aggregate import headline_scores
+from benchmark.metrics import metric_spec
+from benchmark.metrics.aggregate import BIAS_METRICS, headline_scores
 from benchmark.engine.settings import Setting
 from benchmark.results import TaskResult
 
@@ -102,11 +103,9 @@ def check_recomputes(result: TaskResult, where: str) -> None:
             fail(f"{label}: n_queries {s.n_queries} but {len(rows)} per-query rows")
         if not _close(float(rows.ap.to_numpy(np.float64).mean()), s.map):
             fail(f"{label}: map {s.map} does not recompute from the per-query AP ({rows.ap.mean()})")
-        for name in result.cutoff_metrics:
-            if not _close(float(rows[name].mean()), s.values[name]):
-                fail(f"{label}: {name} does not recompute from the per-query values")
-        if s.setting.kind == "multi" and not _close(float(rows.rank_distance.to_numpy(np.float64).mean()), s.values["rank_distance"]):
-            fail(f"{label}: rank_distance does not recompute from the per-query values")
+        for spec in (*map(metric_spec, result.cutoff_metrics), *map(metric_spec, BIAS_METRICS)):
+            if spec.applies_to(s.setting.kind) and not _close(float(rows[spec.column].to_numpy(np.float64).mean()), s.values[spec.name]):
+                fail(f"{label}: {spec.name} does not recompute from the per-query values")
     recomputed = headline_scores([{**s.setting.fields(), **s.values} for s in result.settings])
     for name, value in recomputed.items():
         stated = result.score(name)

@@ -23,7 +23,8 @@ from benchmark.fsutil import prepared_writes
 from .columns import SELF_REPORTED, TIE_MARK, _command, _text, columns
 from .html import page
 from .ranking import TIE_ALPHA, Entry, board_rows
-from .store import load_entries, locked
+from .entries import load_entries
+from .store import locked
 
 VIEW_FILES = ("README.md", "index.html")  # what a board folder holds besides its submissions
 

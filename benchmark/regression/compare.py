@@ -19,18 +19,19 @@ import pandas as pd
 
 from benchmark.engine.settings import Setting
 from benchmark.errors import UsageError, XbenchError
+from benchmark.metrics import metric_spec
+from benchmark.metrics.aggregate import BIAS_METRICS, KINDS
 from benchmark.results import TaskResult
 from benchmark.results.io import read_json
 from benchmark.results.schema import PER_QUERY_SUFFIX
 from .significance import holm, paired_frame, p_value
 
-KINDS = ("mono", "cross", "multi")
-
 
 @dataclass
 class Comparison:
-    """One compared quantity: a setting's mAP, or an aggregate (Mono, Cross, Multi mAP or the rank
-    distance: then ``setting`` is None and ``kind`` names the aggregate)."""
+    """One compared quantity: a setting's mAP, or an aggregate (Mono, Cross, Multi mAP or a bias
+    metric such as the rank distance: then ``setting`` is None and ``kind`` names the aggregate).
+    ``metric`` names the spec that says which way is better."""
 
     kind: str
     setting: Setting | None
@@ -114,7 +115,9 @@ def compare_task(a: TaskResult, b: TaskResult, test: str = "student") -> list[Co
     reason = incomparable(a, b)
     if reason:
         raise UsageError(f"cannot compare {a.task} results: {reason}")
-    joined, unmatched = paired_frame(a.per_query, b.per_query, ("ap", "rank_distance"))
+    ap = metric_spec("map")
+    bias = [metric_spec(name) for name in BIAS_METRICS]
+    joined, unmatched = paired_frame(a.per_query, b.per_query, (ap.column, *(spec.column for spec in bias)))
     if len(unmatched):  # a query of b the baseline lacks: other data, not a sample of it
         first = unmatched.iloc[0]
         raise UsageError(f"cannot compare {a.task} results: {len(unmatched)} queries missing from the baseline, "
@@ -125,16 +128,18 @@ def compare_task(a: TaskResult, b: TaskResult, test: str = "student") -> list[Co
         # a language subset has a smaller multilingual pool: its ranks there are not the baseline's
         settings = [k for k in settings if k.kind != "multi"]
     rows: list[Comparison] = []
-    for kind in KINDS:
+    for kind in KINDS:  # Mono, Cross, Multi: AP over the settings of each kind
         keys = [k for k in settings if k.kind == kind]
         if keys:
-            rows.append(_pooled(kind, "map", [groups[k] for k in keys], "ap", test))
-    multi = [groups[k] for k in settings if k.kind == "multi"]
-    if multi:
-        rows.append(_pooled("rank_distance", "rank_distance", multi, "rank_distance", test))
+            rows.append(_pooled(kind, ap.name, [groups[k] for k in keys], ap.column, test))
+    for spec in bias:  # each bias metric over the settings it applies to, named by itself
+        parts = [groups[k] for k in settings if spec.applies_to(k.kind)]
+        if parts:
+            rows.append(_pooled(spec.name, spec.name, parts, spec.column, test))
     for key in settings:
         part = groups[key]
-        rows.append(_compared(key.kind, key, "map", part.ap_a.mean(), part.ap_b.mean(), part.ap_a, part.ap_b, test))
+        values_a, values_b = part[f"{ap.column}_a"], part[f"{ap.column}_b"]
+        rows.append(_compared(key.kind, key, ap.name, values_a.mean(), values_b.mean(), values_a, values_b, test))
     for row, adjusted in zip(rows, holm([r.p for r in rows])):
         row.p_holm = float(adjusted)
     return rows
