@@ -139,3 +139,17 @@ def test_judge_follows_each_metrics_direction(metric, a, b, p, status):
     (row,) = judge([_row(metric, a, b, p)], Tolerance(max_drop=0.01, max_rank_distance_increase=10.0, alpha=0.05))
     assert row.status == status
     assert np.isclose(row.delta, b - a)
+
+
+def test_randomization_test_is_deterministic_and_right():
+    from benchmark.regression.significance import p_value, randomization_p_value
+
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 0.0])
+    assert randomization_p_value(a, b) == 1.0  # every swap keeps |mean difference| = 0.5
+    ones = np.ones(4)
+    p = randomization_p_value(ones, np.zeros(4), n_permutations=20000)
+    assert abs(p - 2 / 16) < 0.01  # only the two swaps that keep all signs equal reach the observed 1.0
+    rng = np.random.default_rng(3)
+    x, y = rng.random(500), rng.random(500)
+    assert len({p_value(x, y, "fisher") for _ in range(5)}) == 1  # ranx's own version drifts between calls
+    assert randomization_p_value(x, y, block=7) == randomization_p_value(x, y, block=1000)
