@@ -103,3 +103,32 @@ def test_identity_records_present_nulls_and_leaves_out_absent_fields():
                                            ("weights_sha256", None), ("fingerprint", "f"), ("similarity", "cosine"), ("max_length", None)]
     with pytest.raises(ValueError, match="'revision' is a field of its own"):
         ModelIdentity("m", "k", "f", "dot", details={"revision": "x"})
+
+
+class _DictIdentity:
+    """A plugin encoder written before ModelIdentity: its identity() is a plain dict."""
+
+    name, similarity, fingerprint = "old-plugin", "dot", "f" * 8
+
+    def __init__(self, identity):
+        self._identity = identity
+
+    def identity(self):
+        return self._identity
+
+    def encode(self, texts, role):
+        return np.ones((len(texts), 2), dtype=np.float32)
+
+
+def test_a_plain_mapping_identity_is_still_accepted():
+    given = {"name": "old-plugin", "fingerprint": "f" * 8, "revision": "v1", "extra": 3}
+    record = DenseRetriever(_DictIdentity(given), EncoderOptions()).identity().to_dict()
+    assert record == {"name": "old-plugin", "kind": "plugin", "revision": "v1", "fingerprint": "f" * 8, "similarity": "dot", "extra": 3}
+
+
+@pytest.mark.parametrize("given", [None, "x", {"name": "old-plugin"}, {"fingerprint": "f", "name": ""}])
+def test_an_identity_without_name_or_fingerprint_is_refused_naming_the_model(given):
+    from benchmark.errors import XbenchError
+
+    with pytest.raises(XbenchError, match="^model old-plugin: identity\\(\\) must return a ModelIdentity"):
+        DenseRetriever(_DictIdentity(given), EncoderOptions()).identity()

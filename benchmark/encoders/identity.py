@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
+from benchmark.errors import XbenchError
+
 
 class _Absent:
     """The value of a field that a kind of model does not record at all (``None`` is recorded, as null)."""
@@ -50,6 +52,20 @@ class ModelIdentity:
         clash = [key for key in self.details if key in _ORDER]
         if clash:
             raise ValueError(f"model identity: detail {clash[0]!r} is a field of its own")
+
+    @classmethod
+    def of(cls, given: Any, model: str, similarity: str) -> "ModelIdentity":
+        """What an encoder's ``identity()`` returned, as a record: a ModelIdentity as it is, or a
+        plain mapping (what plugins written before this record return) with at least ``name`` and
+        ``fingerprint``, its other keys kept (unknown ones as details). Anything else is an error
+        naming the model."""
+        if isinstance(given, ModelIdentity):
+            return given
+        if not isinstance(given, Mapping) or not all(isinstance(given.get(k), str) and given.get(k) for k in ("name", "fingerprint")):
+            raise XbenchError(f"model {model}: identity() must return a ModelIdentity, or a mapping with a name and a fingerprint")
+        own = {k: v for k, v in given.items() if k in _ORDER}
+        details = {k: v for k, v in given.items() if k not in _ORDER}
+        return cls(**{"kind": "plugin", "similarity": similarity, **own, "details": details})
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a result file holds it: the fields in the order results have always had

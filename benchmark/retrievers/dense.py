@@ -26,7 +26,7 @@ class DenseRetriever(Retriever):
         self.encoder, self.options, self.name = encoder, options, encoder.name
 
     def identity(self) -> ModelIdentity:
-        return self.encoder.identity()
+        return ModelIdentity.of(self.encoder.identity(), self.name, self.encoder.similarity)
 
     def usage(self) -> dict[str, int]:
         return self.encoder.usage() if isinstance(self.encoder, RemoteEncoder) else {}
