@@ -96,9 +96,8 @@ def load_entry(folder: Path, key: str | None = None) -> Entry:
     meta = read_meta(folder / "submission.json")
     results = {}
     for task in BOARD_TASKS:
-        path = folder / f"{task}.json"
-        results[task] = TaskResult.from_file(path)
-        check_board_fields(results[task], path, task)
+        results[task] = TaskResult.from_dir(folder, task)
+        check_board_fields(results[task], results[task].path, task)
         results[task].per_query  # read and checked now: a corrupt table fails loading, naming its file
     check_same_model(results, folder)
     return Entry(key or folder.name, meta, results, verified_label(folder, results))

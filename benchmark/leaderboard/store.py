@@ -31,9 +31,10 @@ from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_text, prepared_writes
 from benchmark.results import RecordedModel, TaskResult
 from benchmark.results.schema import PER_QUERY_SUFFIX
-from .entries import check_board_fields, check_same_model, load_entries, load_entry, read_meta, revision_of, submission_key
+from .entries import check_board_fields, check_same_model, load_entries, read_meta, revision_of, submission_key
 from .ranking import BOARD_TASKS, Entry, rank
 from .validate import validate_result
+from .verify import verified_label
 
 Views = Callable[[list["Entry"]], dict[str, str]]  # ranked entries -> {file name in the board: text}
 
@@ -47,14 +48,14 @@ except ImportError:  # not POSIX: no advisory locks, concurrent submits there ar
 
 
 def validate_submission(result_dir: Path, data_dir: Path | None = None) -> dict[str, TaskResult]:
+    """Every board task's result, fully validated (per-query tables read), all of one model."""
     results = {}
     for task in BOARD_TASKS:
         path = Path(result_dir) / f"{task}.json"
         if not path.is_file():
             raise XbenchError(f"{result_dir}: no {task}.json (a submission covers {', '.join(BOARD_TASKS)})")
         results[task] = validate_result(path, data_dir)
-    if len({r.model.fingerprint for r in results.values()}) != 1:
-        raise XbenchError(f"{result_dir}: the task results come from different models")
+    check_same_model(results, Path(result_dir))
     return results
 
 
@@ -74,17 +75,15 @@ def _copy_regular(src: Path, dst: Path) -> None:
             shutil.copyfileobj(source, out)
 
 
-def stage(result_dir: Path, staged: Path) -> dict[str, TaskResult]:
-    """Copy a submission's files into the new folder ``staged``; check the fields the board relies on."""
+def stage(result_dir: Path, staged: Path) -> None:
+    """Copy a submission's files into the new folder ``staged``; check the fields the board relies
+    on (before the full validation, so that those faults are named as the board's)."""
     staged.mkdir()
-    results = {}
     for task in BOARD_TASKS:
         for name in (f"{task}.json", f"{task}{PER_QUERY_SUFFIX}"):
             _copy_regular(Path(result_dir) / name, staged / name)
         path = staged / f"{task}.json"
-        results[task] = TaskResult.from_file(path)
-        check_board_fields(results[task], path, task)
-    return results
+        check_board_fields(TaskResult.from_file(path), path, task)
 
 
 @contextlib.contextmanager
@@ -177,12 +176,11 @@ def submit(result_dir: Path, board: Path, views: Views, replace: bool = False, d
     with tempfile.TemporaryDirectory(prefix="xbench-submit-") as tmp:
         staged = Path(tmp) / "submission"
         with _named_as(staged, result_dir):
-            results = stage(result_dir, staged)
+            stage(result_dir, staged)
+            results = validate_submission(staged, data_dir)
             first = results[BOARD_TASKS[0]]
             model = first.model
             target = board / "submissions" / submission_key(model)
-            validate_submission(staged, data_dir)
-            check_same_model(results, staged)
         meta = {
             "key": target.name,
             "model": model.name,
@@ -194,7 +192,8 @@ def submit(result_dir: Path, board: Path, views: Views, replace: bool = False, d
         atomic_write_text(staged / "submission.json", json.dumps(meta, indent=2) + "\n")
         with locked(board):
             _check_slot(target, model, replace)
-            entries = load_entries(board, exclude=target.name) + [load_entry(staged, target.name)]
+            # the new entry from the results just validated: every check load_entry makes has been made
+            entries = load_entries(board, exclude=target.name) + [Entry(target.name, meta, results, verified_label(staged, results))]
             texts = views(rank(entries))
             _swap_in(board, staged, target, texts)
     return target

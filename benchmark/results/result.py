@@ -20,7 +20,7 @@ import pandas as pd
 from benchmark.engine.settings import Setting
 from benchmark.errors import XbenchError
 from .io import read_document, read_per_query, write_document
-from .schema import PER_QUERY_SUFFIX, cutoff_metrics
+from .schema import cutoff_metrics
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,6 @@ class SettingResult:
     @property
     def map(self) -> float:
         return self.values["map"]
-
-    def value(self, metric: str) -> float | None:
-        return self.values.get(metric)
 
 
 @dataclass(frozen=True)
@@ -201,7 +198,3 @@ class TaskResult:
         frame = self.per_query
         mask = (frame.kind == key.kind) & (frame.query_lang == key.query_lang) & (frame.corpus_lang == key.corpus_lang)
         return frame[mask]
-
-    @property
-    def per_query_file(self) -> str:
-        return f"{self.task}{PER_QUERY_SUFFIX}"
