@@ -4,6 +4,7 @@
   that decides what a tie means);
 - :mod:`.average_precision`: AP over the full ranking (PROTOCOL.md, "Scores");
 - :mod:`.rank_distance`: max rank - min rank of a query's relevant candidates (language bias);
+- :mod:`.accuracy`: whether a relevant candidate ranks first (bitext retrieval, PROTOCOL.md "Tatoeba");
 - :mod:`.cutoff`: nDCG@k, Recall@k, MRR@k, mAP@k by ranx on the top-k of the same ranking;
 - :mod:`.aggregate`: the macro means (Mono, Cross, Multi, rank distance).
 
@@ -32,6 +33,8 @@ class MetricSpec:
     given per unit. ``kinds``: the setting kinds it is computed on (None: every kind).
     ``column``: its per-query column. ``aggregation``: how settings combine into a headline
     number; every metric today is a macro mean, so that each setting weighs the same.
+    ``outcome``: "binary" when every per-query value is 0 or 1 (a paired test for binary
+    outcomes then applies), else "continuous".
     """
 
     name: str
@@ -40,6 +43,7 @@ class MetricSpec:
     column: str
     kinds: tuple[str, ...] | None = None
     aggregation: str = PER_KIND
+    outcome: str = "continuous"
 
     def applies_to(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -60,6 +64,7 @@ CUTOFF_FAMILIES = ("ndcg", "recall", "mrr", "map", "precision", "hit_rate")
 
 METRICS: Registry[MetricSpec] = Registry("metric", builtins={
     "map": MetricSpec("map", higher_is_better=True, unit="score", column="ap"),
+    "accuracy": MetricSpec("accuracy", higher_is_better=True, unit="score", column="accuracy", outcome="binary"),
     "rank_distance": MetricSpec("rank_distance", higher_is_better=False, unit="ranks", column="rank_distance", kinds=("multi",)),
     # the cutoff families: "ndcg@10" is the spec of "ndcg@k" with k = 10
     **{f"{family}@k": MetricSpec(f"{family}@k", higher_is_better=True, unit="score", column=f"{family}@k")
