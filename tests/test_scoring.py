@@ -64,12 +64,12 @@ class MatrixScorer:
         self.scores = scores
         self.asked: list[tuple[int, int]] = []
 
-    def blocks(self, rows, memory_budget):
+    def blocks(self, rows, memory_budget, columns):
         self.asked.append(tuple(rows))
         for start in range(rows[0], rows[1], memory_budget):
             stop = min(rows[1], start + memory_budget)
-            block = self.scores[start:stop].copy()
-            yield start, stop, (lambda pool, block=block: block[:, pool])
+            block = self.scores[start:stop, columns].copy()
+            yield start, stop, (lambda pool, block=block: block[:, pool.start - columns.start : pool.stop - columns.start])
 
 
 def score(scores=SCORES, data=None, budget=1 << 20, threads=None, cutoffs=CUTOFFS, scorer=None):
@@ -151,7 +151,7 @@ def random_task(seed: int) -> tuple[TaskData, np.ndarray]:
         answered = sorted(rng.choice(40, size=int(rng.integers(20, 40)), replace=False).tolist())
         answers = {ids[i]: tuple(sorted(rng.choice(n_candidates, size=int(rng.integers(1, 3)), replace=False).tolist())) for i in answered}
         parts.append(language(lang, [ids[i] for i in answered], n_candidates, answers))
-    data = TaskData(languages=("en", "de", "fr"), by_lang={p.lang: p for p in parts})
+    data = TaskData(languages=("en", "de", "fr"), parts={p.part: p for p in parts})
     return data, rng.integers(0, 5, size=(data.n_queries, data.n_candidates)).astype(np.float64)
 
 

@@ -91,9 +91,10 @@ def test_kinds_filter(task, kinds, labels):
 def test_a_language_without_queries_plans_nothing_of_its_own():
     """zh has candidates (answers to q1) but no queries: it is a target, never a query language."""
     parts = [language("en", ["q1", "q2"], 2, {"q1": (0,), "q2": (1,)}), language("zh", [], 2, {"q1": (1,)})]
-    data = TaskData(languages=("en", "zh"), by_lang={p.lang: p for p in parts})
+    data = TaskData(languages=("en", "zh"), parts={p.part: p for p in parts})
     index = build_index(data)
-    assert index.query_block("zh") == (0, 0)
+    lo, hi = index.query_block("zh")
+    assert lo == hi == 2  # an empty block, after en's queries
     assert index.candidate_offsets == {"en": 0, "zh": 2}
     assert plan_table(plan_settings(data, index)) == {
         "en->en": ("mono", [0, 1], (0, 2), [[0], [1]]),

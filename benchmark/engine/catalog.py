@@ -23,7 +23,7 @@ def task_counts(definition: TaskDefinition, data_dir: Path | None) -> dict[str, 
     try:
         task = load_task(definition, data_dir, download=False, check=False)
     except XbenchError:
-        settings = protocol_settings(definition.settings, definition.languages)
+        settings = protocol_settings(definition.settings, definition.languages, definition.pivot)
         row.update(_per_kind(s.kind for s in settings), queries=None, candidates=None, counted="definition")
         return row
     row.update(_per_kind(p.setting.kind for p in task.plans), queries=task.data.n_queries, candidates=task.data.n_candidates,

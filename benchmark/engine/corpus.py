@@ -1,8 +1,10 @@
-"""The engine's view of a task's data: per language, queries, candidates and answers.
+"""The engine's view of a task's data: per part, queries, candidates and answers.
 
-Format readers produce this and nothing downstream knows which file format it came from. Question
-ids are shared by translations: that shared id is what links a query in one language to its
-answer in another.
+A part is one block of texts in one language. In a parallel task (LAReQA) a part is a language;
+in a pivot task (Tatoeba) every pair has two parts, its two sides (``afr-eng.afr``,
+``afr-eng.eng``), since the pivot's texts differ from pair to pair. Format readers produce this
+and nothing downstream knows which file format it came from. Question ids are shared by
+translations: that shared id is what links a query in one part to its answer in another.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from dataclasses import dataclass, field
 
 @dataclass
 class LanguageData:
-    """One language's queries and candidates.
+    """One part's queries and candidates, all in the language ``lang``.
 
-    ``answers[qid]`` holds the indices (into this language's candidates) of the candidates relevant
-    to question ``qid``: a question id that has no entry has no answer in this language.
+    ``answers[qid]`` holds the indices (into this part's candidates) of the candidates relevant
+    to question ``qid``: a question id that has no entry has no answer in this part. ``part``
+    names the part (default: the language).
     """
 
     lang: str
@@ -25,26 +28,39 @@ class LanguageData:
     candidate_texts: list[str]
     answers: dict[str, tuple[int, ...]]
     skipped_queries: int = 0
+    part: str = ""
 
     def __post_init__(self) -> None:
+        self.part = self.part or self.lang
         if len(self.query_ids) != len(self.query_texts) or len(self.candidate_ids) != len(self.candidate_texts):
             raise ValueError(f"{self.lang}: ids and texts differ in length")
 
 
 @dataclass
 class TaskData:
-    """All languages of a task, in the task's language order."""
+    """All parts of a task, in the task's language order (a pair's own side before the pivot's)."""
 
     languages: tuple[str, ...]
-    by_lang: dict[str, LanguageData] = field(default_factory=dict)
+    parts: dict[str, LanguageData] = field(default_factory=dict)
 
-    def __getitem__(self, lang: str) -> LanguageData:
-        return self.by_lang[lang]
+    def __getitem__(self, part: str) -> LanguageData:
+        return self.parts[part]
 
     @property
     def n_candidates(self) -> int:
-        return sum(len(self.by_lang[lang].candidate_ids) for lang in self.languages)
+        return sum(len(part.candidate_ids) for part in self.parts.values())
 
     @property
     def n_queries(self) -> int:
-        return sum(len(self.by_lang[lang].query_ids) for lang in self.languages)
+        return sum(len(part.query_ids) for part in self.parts.values())
+
+
+def pair_part(lang: str, pivot: str, side: str) -> str:
+    """The name of one side of a pivot task's pair, as its files are named: ``afr-eng.eng``."""
+    return f"{lang}-{pivot}.{side}"
+
+
+def parts_of(lang: str, pivot: str | None) -> tuple[str, ...]:
+    """The parts a task's language reads into, in the order of its paths
+    (:meth:`~benchmark.engine.taskdef.TaskDefinition.language_paths`)."""
+    return (lang,) if pivot is None else (pair_part(lang, pivot, lang), pair_part(lang, pivot, pivot))

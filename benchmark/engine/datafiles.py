@@ -89,7 +89,7 @@ def resolve_data(
                 raise DataUnavailable(f"{url_pattern.format(file=rel)}: downloaded file does not match its pinned SHA-256")
         missing = []
     if missing:
-        hint = f"pass --data-dir DIR or set {DATA_ENV}=DIR, where DIR holds {definition.layout.format(lang='<lang>')}"
+        hint = f"pass --data-dir DIR or set {DATA_ENV}=DIR, where DIR holds {definition.language_paths('<lang>')[0]}"
         raise DataUnavailable(f"task {definition.name}: {root / missing[0]} not found (looked in {how}: {root}); {hint}")
     checksums, modified = {}, []
     for rel, expected in sorted(wanted.items()):

@@ -32,6 +32,7 @@ class RunConfig:
     quiet: bool = True
     sample: int | None = None  # evaluate only this many question ids (all their translations)
     seed: int = 0
+    metrics: tuple[str, ...] = ()  # metrics asked for beyond the definition's (--metrics)
 
 
 def evaluate_task(
@@ -51,7 +52,9 @@ def evaluate_task(
     t2 = clock()
 
     timings = {"load_data": t1 - t0, "encode": t2 - t1}
-    scores = score_settings(index, task.plans, scorer, definition.cutoff_metrics, config.memory_budget, config.quiet, timings=timings)
+    metrics = tuple(dict.fromkeys([*definition.metrics, *config.metrics]))
+    cutoffs = tuple(m for m in metrics if "@" in m)
+    scores = score_settings(index, task.plans, scorer, cutoffs, config.memory_budget, config.quiet, timings=timings)
     timings["total"] = clock() - t0
 
     model = {
@@ -78,10 +81,14 @@ def evaluate_task(
         scores=scores,
         timings=timings,
         encoding=encoding,
+        roles={"queries": {"role": "query", "prompt": options.prompt("query")},
+               "candidates": {"role": index.candidate_role, "prompt": options.prompt(index.candidate_role)}},
+        metrics=metrics,
+        requested_metrics=config.metrics,
         sample={"queries": config.sample, "seed": config.seed} if config.sample else None,
         counts={
-            "queries": {lang: len(task.data[lang].query_ids) for lang in task.languages},
+            "queries": {name: len(part.query_ids) for name, part in task.data.parts.items()},
             "candidates": dict(index.candidate_counts),
-            "skipped_queries": {lang: task.data[lang].skipped_queries for lang in task.languages},
+            "skipped_queries": {name: part.skipped_queries for name, part in task.data.parts.items()},
         },
     )

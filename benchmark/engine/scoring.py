@@ -1,10 +1,12 @@
 """Scoring every setting of a task from one pass over the query x candidate scores.
 
-Queries are taken one language block at a time; each block is scored once against all candidates
-and every setting whose queries are in that block (its mono, its cross settings, its multilingual
+Queries are taken one part at a time (a language of a parallel task, a side of a pivot task's
+pair); each part is scored once against the span of candidate columns its settings' pools cover,
+and every setting whose queries are in that part (its mono, its cross settings, its multilingual
 pool) reads its rows and its pool's columns from the same block. So the 121 settings of XQuAD-R
-cost one 13,090 x 13,014 product, done in memory-bounded slices. Within a block the settings are
-ranked on parallel threads (numpy releases the GIL), then ranx scores all of them in one call.
+cost one 13,090 x 13,014 product, and Tatoeba's 224 settings one product per pair side against
+the other side only, each done in memory-bounded slices. Within a block the settings are ranked
+on parallel threads (numpy releases the GIL), then ranx scores all of them in one call.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from benchmark.metrics import metric_spec
+from benchmark.metrics.accuracy import accuracy
 from benchmark.metrics.average_precision import average_precision
 from benchmark.metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows, stack_padded
 from benchmark.metrics.ranking import rank_block
@@ -36,6 +39,7 @@ class SettingScores:
     query_ids: list[str]
     ap: np.ndarray
     n_relevant: np.ndarray
+    accuracy: np.ndarray
     rank_distance: np.ndarray | None = None
     cutoff: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -45,14 +49,14 @@ class SettingScores:
 
 
 def _rank_slice(view: PoolScores, start: int, stop: int, plan: SettingPlan, lo: int, hi: int, depth: int) -> dict:
-    """Everything one setting needs from one block: AP, rank distance, and its ranx rows."""
+    """Everything one setting needs from one block: AP, accuracy, rank distance, its ranx rows."""
     local = plan.query_rows[lo:hi] - start
     pool = view(plan.pool)
     scores = pool if len(local) == stop - start else pool[local]
     relevant = plan.relevant[lo:hi]
     relevant = np.where(relevant >= 0, relevant - plan.pool.start, -1)
     ranks, top_cols, top_scores = rank_block(scores, relevant, depth)
-    part = {"ap": average_precision(ranks), "n": (relevant >= 0).sum(axis=1), "qrels": qrels_rows(relevant)}
+    part = {"ap": average_precision(ranks), "acc": accuracy(ranks), "n": (relevant >= 0).sum(axis=1), "qrels": qrels_rows(relevant)}
     if RANK_DISTANCE.applies_to(plan.setting.kind):
         part["rd"] = rank_distance(ranks)
     if depth:
@@ -76,13 +80,14 @@ def score_settings(
     searching = 0.0
     began = time.perf_counter()
     parts: dict[int, list[dict]] = {i: [] for i in range(len(plans))}
-    by_lang: dict[str, list[int]] = {}
+    by_block: dict[tuple[int, int], list[int]] = {}
     for i, plan in enumerate(plans):
-        by_lang.setdefault(plan.setting.query_lang, []).append(i)
+        by_block.setdefault(plan.block, []).append(i)
     workers = threads or min(8, os.cpu_count() or 1)
-    with bar(len(index.query_ids), "scoring queries", quiet, unit="query") as progress, ThreadPoolExecutor(workers) as pool:
-        for lang, members in by_lang.items():
-            blocks = scorer.blocks(index.query_block(lang), memory_budget)
+    with bar(sum(hi - lo for lo, hi in by_block), "scoring queries", quiet, unit="query") as progress, ThreadPoolExecutor(workers) as pool:
+        for rows, members in by_block.items():
+            span = slice(min(plans[i].pool.start for i in members), max(plans[i].pool.stop for i in members))
+            blocks = scorer.blocks(rows, memory_budget, span)
             while True:
                 tick = time.perf_counter()
                 start, stop, block = next(blocks, (None, None, None))
@@ -119,6 +124,7 @@ def _collect(index: TaskIndex, plan: SettingPlan, chunks: list[dict], cutoff_nam
         query_ids=[index.query_ids[r] for r in plan.query_rows],
         ap=join("ap"),
         n_relevant=join("n").astype(np.int64),
+        accuracy=join("acc"),
         rank_distance=join("rd") if RANK_DISTANCE.applies_to(plan.setting.kind) else None,
         cutoff={name: join(name) for name in cutoff_names},
     )

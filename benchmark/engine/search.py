@@ -112,7 +112,8 @@ PoolScores = Callable[[slice], np.ndarray]
 
 class Scorer(Protocol):
     """Where score blocks come from: ``blocks`` yields (start, stop, view) over query rows, and
-    ``view(pool)`` gives the (stop - start) x |pool| scores of those queries against a pool.
+    ``view(pool)`` gives the (stop - start) x |pool| scores of those queries against a pool, any
+    pool inside ``columns`` (the span of candidate columns the caller will ask about).
 
     Every scorer's scores are inner products, and a result records of what: ``dimension`` is the
     number of coordinates (an embedding's width; a lexical index's vocabulary, the coordinates of
@@ -122,14 +123,18 @@ class Scorer(Protocol):
     dimension: int
     cosine: bool
 
-    def blocks(self, rows: tuple[int, int], memory_budget: int) -> Iterator[tuple[int, int, PoolScores]]: ...
+    def blocks(self, rows: tuple[int, int], memory_budget: int, columns: slice) -> Iterator[tuple[int, int, PoolScores]]: ...
 
 
 class DenseScorer:
-    """Embeddings: one exact block of scores against every candidate serves every pool, since a
-    dense score does not depend on which other candidates are in the pool. ``cosine``: score the
-    cosine of the given vectors (best given raw, see ``cosine_scores``), else their inner product.
-    The candidates are quantised once (and moved to the GPU once, if any); query rows per block."""
+    """Embeddings: one exact block of scores against every candidate of a span serves every pool
+    inside it, since a dense score does not depend on which other candidates are in the pool.
+    ``cosine``: score the cosine of the given vectors (best given raw, see ``cosine_scores``),
+    else their inner product. Candidates are quantised per span of columns when a query part
+    first asks for it (quantising is a function of each row alone, so the bits do not depend on
+    the span) and the last span is kept (and moved to the GPU, if any): a parallel task's parts
+    all ask for every column, a pivot task's each for its pair's other side, so no float64 copy
+    of a large candidate matrix is ever held whole."""
 
     def __init__(self, queries: np.ndarray, candidates: np.ndarray, model: str = "(unnamed)", cosine: bool = False) -> None:
         for role, vectors in (("query", queries), ("passage", candidates)):
@@ -137,20 +142,32 @@ class DenseScorer:
                 raise XbenchError(f"model {model}: {role} vectors contain NaN or inf; nothing can be scored")
             if cosine and not np.asarray(vectors).any(axis=1).all():
                 raise XbenchError(f"model {model}: an all-zero {role} vector has no direction; cosine is undefined")
-        self.queries, self.cosine, self.device = queries, cosine, _cuda()
+        self.queries, self.raw_candidates, self.cosine, self.device = queries, candidates, cosine, _cuda()
         self.dimension = int(queries.shape[1])
-        coords, exponents = quantise(candidates)
-        self.c_scale = squared_norms(coords) if cosine else exponents
-        self.candidates = self.device.from_numpy(coords).cuda() if self.device is not None else coords
+        self._span: tuple[tuple[int, int], object, np.ndarray] | None = None
 
-    def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> Iterator[tuple[int, int, PoolScores]]:
-        step = block_rows(len(self.c_scale), memory_budget)
+    def _candidates(self, columns: slice) -> tuple[object, np.ndarray]:
+        """The quantised candidates of ``columns`` and their scale (squared norms for cosine,
+        exponents for inner products)."""
+        key = (columns.start, columns.stop)
+        if self._span is None or self._span[0] != key:
+            coords, exponents = quantise(self.raw_candidates[columns])
+            scale = squared_norms(coords) if self.cosine else exponents
+            self._span = None  # let the previous span go before the next is moved to the device
+            self._span = (key, self.device.from_numpy(coords).cuda() if self.device is not None else coords, scale)
+        return self._span[1], self._span[2]
+
+    def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET,
+               columns: slice | None = None) -> Iterator[tuple[int, int, PoolScores]]:
+        columns = columns or slice(0, len(self.raw_candidates))
+        step = block_rows(columns.stop - columns.start, memory_budget)
+        candidates, c_scale = self._candidates(columns)
         for start in range(rows[0], rows[1], step):
             stop = min(rows[1], start + step)
             coords, exponents = quantise(self.queries[start:stop])
-            dots = exact_dots(coords, self.candidates, self.device)
+            dots = exact_dots(coords, candidates, self.device)
             if self.cosine:
-                block = cosine_scores(dots, squared_norms(coords), self.c_scale)
+                block = cosine_scores(dots, squared_norms(coords), c_scale)
             else:
-                block = dot_scores(dots, exponents, self.c_scale)
-            yield start, stop, (lambda pool, block=block: block[:, pool])
+                block = dot_scores(dots, exponents, c_scale)
+            yield start, stop, (lambda pool, block=block: block[:, pool.start - columns.start : pool.stop - columns.start])

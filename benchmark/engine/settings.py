@@ -1,8 +1,8 @@
-"""Enumerating a task's settings (PROTOCOL.md, "Settings") over one shared index of texts.
+"""Enumerating a task's settings (PROTOCOL.md, "Settings", "Tatoeba") over one shared index of texts.
 
-All queries of all languages form one list and all candidates one matrix (languages in task
-order, each a contiguous block), so every setting is a choice of query rows, a block of candidate
-columns and, per query, the relevant columns: nothing is copied or re-encoded per setting.
+All queries of all parts form one list and all candidates one matrix (parts in task order, each
+a contiguous block), so every setting is a choice of query rows, a block of candidate columns
+and, per query, the relevant columns: nothing is copied or re-encoded per setting.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from .corpus import TaskData
+from .corpus import TaskData, pair_part
 
 ALL = "all"
 
@@ -51,6 +51,7 @@ class SettingPlan:
     query_rows: np.ndarray  # indices into TaskIndex.query_*, ascending
     pool: slice  # a block of TaskIndex candidate columns
     relevant: np.ndarray  # (n_queries, R) candidate columns, padded with -1
+    block: tuple[int, int]  # the query part its rows come from: settings of one block are scored together
 
     @property
     def n_queries(self) -> int:
@@ -59,49 +60,66 @@ class SettingPlan:
 
 @dataclass(frozen=True)
 class TaskIndex:
-    """The flat view of a task: every query and every candidate once, with language offsets."""
+    """The flat view of a task: every query and every candidate once, with part offsets.
 
-    languages: tuple[str, ...]
+    Parts are a task's blocks of texts (:mod:`.corpus`); when ``part_langs`` is None each part is
+    a language (a parallel task) and a part's query block is found from ``query_langs``.
+    ``candidate_role``: the role candidates are embedded with ("query" for a symmetric task).
+    """
+
+    languages: tuple[str, ...]  # the languages of the texts (a pivot task's include the pivot)
     query_ids: list[str]
     query_texts: list[str]
     query_langs: np.ndarray  # language position of each query row
     candidate_texts: list[str]
-    candidate_offsets: dict[str, int]  # first candidate column of each language
+    candidate_offsets: dict[str, int]  # first candidate column of each part
     candidate_counts: dict[str, int]
+    query_offsets: dict[str, tuple[int, int]] | None = None  # query rows of each part
+    part_langs: dict[str, str] | None = None  # the language of each part
+    candidate_role: str = "passage"
 
-    def pool_of(self, lang: str) -> slice:
-        if lang == ALL:
+    def pool_of(self, part: str) -> slice:
+        if part == ALL:
             return slice(0, len(self.candidate_texts))
-        start = self.candidate_offsets[lang]
-        return slice(start, start + self.candidate_counts[lang])
+        start = self.candidate_offsets[part]
+        return slice(start, start + self.candidate_counts[part])
 
-    def query_block(self, lang: str) -> tuple[int, int]:
-        rows = np.flatnonzero(self.query_langs == self.languages.index(lang))
+    def query_block(self, part: str) -> tuple[int, int]:
+        if self.query_offsets is not None:
+            return self.query_offsets[part]
+        rows = np.flatnonzero(self.query_langs == self.languages.index(part))
         return (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)
 
+    def lang_of(self, part: str) -> str:
+        return part if self.part_langs is None else self.part_langs[part]
 
-def build_index(data: TaskData) -> TaskIndex:
+
+def build_index(data: TaskData, candidate_role: str = "passage") -> TaskIndex:
     query_ids: list[str] = []
     query_texts: list[str] = []
     query_langs: list[int] = []
     candidate_texts: list[str] = []
-    offsets, counts = {}, {}
-    for position, lang in enumerate(data.languages):
-        part = data[lang]
+    languages = tuple(dict.fromkeys([*data.languages, *(part.lang for part in data.parts.values())]))
+    offsets, counts, query_offsets = {}, {}, {}
+    for name, part in data.parts.items():
+        query_offsets[name] = (len(query_ids), len(query_ids) + len(part.query_ids))
         query_ids += part.query_ids
         query_texts += part.query_texts
-        query_langs += [position] * len(part.query_ids)
-        offsets[lang] = len(candidate_texts)
-        counts[lang] = len(part.candidate_texts)
+        query_langs += [languages.index(part.lang)] * len(part.query_ids)
+        offsets[name] = len(candidate_texts)
+        counts[name] = len(part.candidate_texts)
         candidate_texts += part.candidate_texts
     return TaskIndex(
-        languages=data.languages,
+        languages=languages,
         query_ids=query_ids,
         query_texts=query_texts,
         query_langs=np.asarray(query_langs, dtype=np.int32),
         candidate_texts=candidate_texts,
         candidate_offsets=offsets,
         candidate_counts=counts,
+        query_offsets=query_offsets,
+        part_langs={name: part.lang for name, part in data.parts.items()},
+        candidate_role=candidate_role,
     )
 
 
@@ -113,15 +131,20 @@ def _pad(rows: list[list[int]]) -> np.ndarray:
     return out
 
 
-def protocol_settings(kinds: tuple[str, ...], languages: tuple[str, ...]) -> list[Setting]:
+def protocol_settings(kinds: tuple[str, ...], languages: tuple[str, ...], pivot: str | None = None) -> list[Setting]:
     """Every setting the protocol defines for ``kinds`` over ``languages``, in the order of result
-    files: per query language, mono X->X, then cross X->Y in language order, then multi X->all.
+    files. Parallel task: per query language, mono X->X, then cross X->Y in language order, then
+    multi X->all. Pivot task (``pivot`` given; only cross): per language X->pivot, then pivot->X.
 
     The one enumeration of setting keys: :func:`plan_settings` keeps those that have a query,
     validation expects all of them from a full run, and ``xbench tasks`` counts them without data.
     """
     settings: list[Setting] = []
     for lang in languages:
+        if pivot is not None:
+            if "cross" in kinds:
+                settings += [Setting("cross", lang, pivot), Setting("cross", pivot, lang)]
+            continue
         if "mono" in kinds:
             settings.append(Setting("mono", lang, lang))
         if "cross" in kinds:
@@ -131,16 +154,27 @@ def protocol_settings(kinds: tuple[str, ...], languages: tuple[str, ...]) -> lis
     return settings
 
 
-def plan_settings(data: TaskData, index: TaskIndex, kinds: tuple[str, ...] = ("mono", "cross", "multi")) -> list[SettingPlan]:
+def setting_parts(setting: Setting, pivot: str | None = None) -> tuple[str, str]:
+    """(query part, pool part) of a setting: the languages themselves in a parallel task, the two
+    sides of the pair in a pivot task."""
+    if pivot is None:
+        return setting.query_lang, setting.corpus_lang
+    lang = setting.corpus_lang if setting.query_lang == pivot else setting.query_lang
+    return pair_part(lang, pivot, setting.query_lang), pair_part(lang, pivot, setting.corpus_lang)
+
+
+def plan_settings(data: TaskData, index: TaskIndex, kinds: tuple[str, ...] = ("mono", "cross", "multi"),
+                  pivot: str | None = None) -> list[SettingPlan]:
     """Every setting of :func:`protocol_settings` that has at least one query, in its order.
 
     Mono X->X and cross X->Y take the queries of X whose id has an answer in Y; multi takes every
     query of X against the pool of all languages, relevant = the id's answers in every language.
+    A pivot task's X->pivot takes the queries of the pair's X side against its pivot side.
     """
     plans: list[SettingPlan] = []
-    blocks = {lang: index.query_block(lang) for lang in data.languages}
-    for setting in protocol_settings(kinds, data.languages):
-        lo, hi = blocks[setting.query_lang]
+    for setting in protocol_settings(kinds, data.languages, pivot):
+        query_part, pool_part = setting_parts(setting, pivot)
+        block = lo, hi = index.query_block(query_part)
         ids = index.query_ids[lo:hi]
         if setting.kind == "multi":
             if hi > lo:
@@ -148,14 +182,14 @@ def plan_settings(data: TaskData, index: TaskIndex, kinds: tuple[str, ...] = ("m
                     [index.candidate_offsets[other] + c for other in data.languages for c in data[other].answers.get(qid, ())]
                     for qid in ids
                 ]
-                plans.append(SettingPlan(setting, np.arange(lo, hi, dtype=np.int64), index.pool_of(ALL), _pad(relevant)))
+                plans.append(SettingPlan(setting, np.arange(lo, hi, dtype=np.int64), index.pool_of(ALL), _pad(relevant), block))
             continue
-        answers, offset = data[setting.corpus_lang].answers, index.candidate_offsets[setting.corpus_lang]
+        answers, offset = data[pool_part].answers, index.candidate_offsets[pool_part]
         rows, relevant = [], []
         for i, qid in enumerate(ids):
             if qid in answers:
                 rows.append(lo + i)
                 relevant.append([offset + c for c in answers[qid]])
         if rows:
-            plans.append(SettingPlan(setting, np.asarray(rows, dtype=np.int64), index.pool_of(setting.corpus_lang), _pad(relevant)))
+            plans.append(SettingPlan(setting, np.asarray(rows, dtype=np.int64), index.pool_of(pool_part), _pad(relevant), block))
     return plans

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.errors import UsageError, XbenchError
-from .corpus import TaskData
+from .corpus import TaskData, parts_of
 from .datafiles import ResolvedData, resolve_data
 from .formats import load_task_data
 from .settings import SettingPlan, TaskIndex, build_index, plan_settings, protocol_settings
@@ -69,8 +69,8 @@ def load_task(
         check_coverage(definition, data, files)
     if sample:
         sample_queries(data, sample, seed)
-    index = build_index(data)
-    plans = plan_settings(data, index, definition.settings)
+    index = build_index(data, candidate_role="query" if definition.symmetric else "passage")
+    plans = plan_settings(data, index, definition.settings, definition.pivot)
     if check and not sample:
         warn_missing_settings(definition, languages, plans)
     return LoadedTask(definition, languages, candidate_text, files, data, index, plans)
@@ -94,21 +94,22 @@ def check_coverage(definition: TaskDefinition, data: TaskData, data_files: Resol
     an answer sentence (PROTOCOL.md) are counted in the result's ``counts.skipped_queries`` and
     said on stderr.
     """
-    for lang in data.languages:
-        part = data[lang]
-        where = data_files.root / definition.language_path(lang)
+    located = {name: rel for lang in data.languages
+               for name, rel in zip(parts_of(lang, definition.pivot), definition.language_paths(lang))}
+    for name, part in data.parts.items():
+        where = data_files.root / located[name]
         if not part.query_ids or not part.candidate_texts:
             side = "questions with an answer sentence" if not part.query_ids else "candidate sentences"
             skipped = f" ({part.skipped_queries} question(s) skipped: no answer sentence)" if part.skipped_queries else ""
-            raise XbenchError(f"{where}: language {lang} of task {definition.name} has no {side}{skipped}")
+            raise XbenchError(f"{where}: language {part.lang} of task {definition.name} has no {side}{skipped}")
         if part.skipped_queries:
             log.warning("%s: skipped %d of %d question(s) of %s with no answer sentence (recorded in counts.skipped_queries)",
-                        where, part.skipped_queries, part.skipped_queries + len(part.query_ids), lang)
+                        where, part.skipped_queries, part.skipped_queries + len(part.query_ids), part.lang)
 
 
 def warn_missing_settings(definition: TaskDefinition, langs: tuple[str, ...], plans: list[SettingPlan]) -> None:
     """Say which language pairs have no setting because no question of one is answered in the other."""
-    if "cross" not in definition.settings:
+    if "cross" not in definition.settings or definition.pivot is not None:
         return
     planned = {p.setting for p in plans}
     missing = [f"{s.query_lang}->{s.corpus_lang}" for s in protocol_settings(("cross",), langs) if s not in planned]
@@ -124,11 +125,10 @@ def sample_queries(data: TaskData, size: int, seed: int) -> None:
     rounding of near-tied scores, which depends on the block a query is scored in): a sample
     compares query by query with a full baseline.
     """
-    ids = sorted({qid for lang in data.languages for qid in data[lang].query_ids})
+    ids = sorted({qid for part in data.parts.values() for qid in part.query_ids})
     chosen = set(np.random.default_rng(seed).choice(len(ids), size=min(size, len(ids)), replace=False).tolist())
     keep = {ids[i] for i in chosen}
-    for lang in data.languages:
-        part = data[lang]
+    for part in data.parts.values():
         rows = [i for i, qid in enumerate(part.query_ids) if qid in keep]
         part.query_ids = [part.query_ids[i] for i in rows]
         part.query_texts = [part.query_texts[i] for i in rows]

@@ -28,6 +28,7 @@ from benchmark.errors import UsageError, XbenchError
 from benchmark.registry import Registry
 
 SETTING_KINDS = ("mono", "cross", "multi")
+PAIRINGS = ("all", "pivot")  # every ordered pair of a parallel task, or every language with a pivot
 CANDIDATE_TEXTS = ("sentence", "sentence+context")
 DEFAULT_METRICS = ("map", "rank_distance", "ndcg@10", "recall@100", "mrr@10", "map@100")
 
@@ -48,21 +49,28 @@ class TaskDefinition:
     settings: tuple[str, ...] = SETTING_KINDS
     metrics: tuple[str, ...] = DEFAULT_METRICS
     source: Mapping[str, str] = field(default_factory=dict)
+    pairing: str = "all"
+    pivot: str | None = None
+    symmetric: bool = False
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = ""
 
-    def language_path(self, lang: str) -> str:
-        """The path, relative to a data root, that holds ``lang``'s data (a file or a folder)."""
-        return self.layout.format(lang=lang)
+    def language_paths(self, lang: str) -> tuple[str, ...]:
+        """The paths, relative to a data root, that hold ``lang``'s data: one file or folder for
+        a parallel task; for a pivot task the two sides of the pair, ``lang``'s then the pivot's."""
+        if self.pairing == "pivot":
+            return tuple(self.layout.format(lang=lang, pivot=self.pivot, side=side) for side in (lang, self.pivot))
+        return (self.layout.format(lang=lang),)
 
     def files_for(self, langs: tuple[str, ...] | list[str]) -> dict[str, str]:
         """The checksummed files that the languages ``langs`` read, relative path -> SHA-256."""
         wanted = {}
         for lang in langs:
-            prefix = self.language_path(lang)
-            matched = {f: s for f, s in self.files.items() if f == prefix or f.startswith(prefix.rstrip("/") + "/")}
-            if not matched:
-                raise XbenchError(f"task {self.name}: no checksummed file for language {lang!r} under {prefix!r}")
-            wanted.update(matched)
+            for prefix in self.language_paths(lang):
+                matched = {f: s for f, s in self.files.items() if f == prefix or f.startswith(prefix.rstrip("/") + "/")}
+                if not matched:
+                    raise XbenchError(f"task {self.name}: no checksummed file for language {lang!r} under {prefix!r}")
+                wanted.update(matched)
         return wanted
 
     @property
@@ -71,13 +79,14 @@ class TaskDefinition:
 
 
 _FIELDS = ("name", "format", "languages", "layout", "files", "version", "description", "reference", "candidate_text",
-           "settings", "metrics", "source")
+           "settings", "metrics", "source", "pairing", "pivot", "symmetric", "groups")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a task name becomes a file name, a language code part of a path
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 _KIND_NAMES = {str: "string", list: "list", dict: "table", int: "integer", float: "number", bool: "boolean",
                (str, int, float): "string or number"}
+_LAYOUT_EXAMPLES = {"all": '"xquad-r/{lang}.json"', "pivot": '"v1/tatoeba.{lang}-{pivot}.{side}"'}
 
 
 def _placeholders(template: str) -> set[str]:
@@ -108,7 +117,7 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
 
     def get(key: str, kind: type, default: Any) -> Any:
         value = raw.get(key, default)
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise fail(key, f"should be a {_KIND_NAMES[kind]}, not {_KIND_NAMES.get(type(value), type(value).__name__)}")
         return value
 
@@ -138,10 +147,21 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
     bad = next((lang for lang in languages if not _NAME.fullmatch(lang) or lang == "all"), None)
     if bad is not None:
         raise fail("languages", f"holds {bad!r}: a code is letters, digits, '.', '_' or '-', and 'all' is reserved")
+    pairing = get("pairing", str, "all")
+    if pairing not in PAIRINGS:
+        raise fail("pairing", f"must be one of {', '.join(PAIRINGS)}")
+    pivot = get("pivot", str, "") or None
+    if (pivot is None) != (pairing == "all"):
+        raise fail("pivot", "names the language every other is paired with; it is required with pairing = \"pivot\" and only then")
+    if pivot is not None and (not _NAME.fullmatch(pivot) or pivot in languages):
+        raise fail("pivot", f"{pivot!r} must be a language code that is not in 'languages' (the languages paired with it)")
     layout = need("layout", str)
-    if _placeholders(layout) != {"lang"}:
-        raise fail("layout", "must contain {lang} and no other placeholder, e.g. \"xquad-r/{lang}.json\"")
-    if not _relative(layout.replace("{lang}", "x")):
+    placeholders = _placeholders(layout)
+    allowed = [{"lang"}] if pairing == "all" else [{"lang", "side"}, {"lang", "side", "pivot"}]
+    if placeholders not in allowed:
+        needs = "{lang} and no other placeholder" if pairing == "all" else "{lang} and {side} (and optionally {pivot}), nothing else"
+        raise fail("layout", f"must contain {needs}, e.g. {_LAYOUT_EXAMPLES[pairing]}")
+    if not _relative(layout.format(lang="x", side="x", pivot="x")):
         raise fail("layout", "must be a relative path inside the data root (no leading '/', no '..')")
     files = need("files", dict)
     for rel, digest in files.items():
@@ -149,10 +169,14 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
             raise fail("files", f"holds {rel!r}: paths are relative to the data root (no leading '/', no '..')")
         if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
             raise fail("files", f"holds {rel!r} = {digest!r}: expected a SHA-256 (64 hex digits)")
-    settings = strings("settings", list(SETTING_KINDS))
-    if not settings or not set(settings) <= set(SETTING_KINDS):
-        held = f"holds {next(x for x in settings if x not in SETTING_KINDS)!r}; it " if settings else ""
-        raise fail("settings", f"{held}must list one or more of {', '.join(SETTING_KINDS)}")
+    kinds = SETTING_KINDS if pairing == "all" else ("cross",)  # pivot pairs are not parallel with each other
+    settings = strings("settings", list(kinds))
+    if not settings or not set(settings) <= set(kinds):
+        held = f"holds {next(x for x in settings if x not in kinds)!r}; it " if settings else ""
+        why = "" if pairing == "all" else " (a pivot task has no monolingual setting and no multilingual pool)"
+        raise fail("settings", f"{held}must list one or more of {', '.join(kinds)}{why}")
+    symmetric = get("symmetric", bool, False)
+    groups = _groups(get("groups", dict, {}), languages, fail)
     candidate_text = get("candidate_text", str, "sentence")
     if candidate_text not in CANDIDATE_TEXTS:
         raise fail("candidate_text", f"must be one of {', '.join(CANDIDATE_TEXTS)}")
@@ -182,8 +206,30 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
         settings=settings,
         metrics=metrics,
         source=dict(source),
+        pairing=pairing,
+        pivot=pivot,
+        symmetric=symmetric,
+        groups=groups,
         origin=origin,
     )
+
+
+def _groups(raw: Mapping[str, Any], languages: tuple[str, ...], fail: Callable[[str, str], XbenchError]) -> dict[str, tuple[str, ...]]:
+    """Named language groups, each a non-empty list of the task's languages (kept in task order,
+    so that a group's aggregate does not depend on how the TOML lists it)."""
+    groups = {}
+    for name, members in raw.items():
+        if not _NAME.fullmatch(name) or name in ("all", *SETTING_KINDS):
+            raise fail(f"groups.{name}", "is not a usable group name (letters, digits, '.', '_' or '-'; not a setting kind or 'all')")
+        if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+            raise fail(f"groups.{name}", "should list one or more language codes")
+        if len(set(members)) != len(members):
+            raise fail(f"groups.{name}", "lists a language twice")
+        stray = next((m for m in members if m not in languages), None)
+        if stray is not None:
+            raise fail(f"groups.{name}", f"holds {stray!r}, which is not one of the task's languages")
+        groups[name] = tuple(lang for lang in languages if lang in members)
+    return groups
 
 
 def load_definition_file(path: Path) -> TaskDefinition:

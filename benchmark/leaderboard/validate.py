@@ -18,9 +18,10 @@ from benchmark.engine.task import load_task
 from benchmark.engine.taskdef import TaskDefinition, get_task
 from benchmark.errors import XbenchError
 from benchmark.metrics import metric_spec
-from benchmark.metrics.aggregate import BIAS_METRICS, headline_scores
+from benchmark.metrics.aggregate import BIAS_METRICS, KINDS, aggregates, headline_scores
 from benchmark.engine.settings import Setting
 from benchmark.results import TaskResult
+from benchmark.results.schema import TaskDefinitionRecord
 
 TOLERANCE = 1e-9
 
@@ -46,6 +47,15 @@ def validate_result(path: Path, data_dir: Path | None = None) -> TaskResult:
         fail("model identity incomplete (name, fingerprint or revision, dimension)")
     if result.languages != definition.languages or not result.complete:
         fail(f"not a run of the full task (languages {list(result.languages)})")
+    recorded = result.definition
+    declared = {"pairing": definition.pairing, "pivot": definition.pivot, "symmetric": definition.symmetric,
+                "groups": {name: list(members) for name, members in definition.groups.items()}}
+    for key, value in declared.items():
+        if recorded.get(key, TaskDefinitionRecord.model_fields[key].get_default(call_default_factory=True)) != value:
+            fail(f"task_definition.{key} is {recorded.get(key)!r}, the task declares {value!r}")
+    missing_metrics = [m for m in definition.metrics if m not in recorded["metrics"]]
+    if missing_metrics:
+        fail(f"task_definition.metrics lacks {missing_metrics[0]!r}, a metric of the task")
     if result.candidate_text != definition.candidate_text:
         fail(f"candidate_text {result.candidate_text!r}, the leaderboard uses {definition.candidate_text!r}")
     data = result.data
@@ -56,7 +66,7 @@ def validate_result(path: Path, data_dir: Path | None = None) -> TaskResult:
         fail(f"data checksums differ from the task's canonical ones ({differing[0][0] if differing else '?'})")
 
     keys = {s.setting for s in result.settings}  # the schema refuses a setting twice
-    expected = set(protocol_settings(definition.settings, definition.languages))
+    expected = set(protocol_settings(definition.settings, definition.languages, definition.pivot))
     missing = expected - keys
     if missing:
         fail(f"{len(missing)} setting(s) missing, e.g. {sorted(missing)[0].label}")
@@ -103,11 +113,24 @@ def check_recomputes(result: TaskResult, where: str) -> None:
             fail(f"{label}: n_queries {s.n_queries} but {len(rows)} per-query rows")
         if not _close(float(rows.ap.to_numpy(np.float64).mean()), s.map):
             fail(f"{label}: map {s.map} does not recompute from the per-query AP ({rows.ap.mean()})")
-        for spec in (*map(metric_spec, result.cutoff_metrics), *map(metric_spec, BIAS_METRICS)):
+        for spec in (*map(metric_spec, result.row_metrics), *map(metric_spec, BIAS_METRICS)):
             if spec.applies_to(s.setting.kind) and not _close(float(rows[spec.column].to_numpy(np.float64).mean()), s.values[spec.name]):
                 fail(f"{label}: {spec.name} does not recompute from the per-query values")
-    recomputed = headline_scores([{**s.setting.fields(), **s.values} for s in result.settings])
-    for name, value in recomputed.items():
+    records = [{**s.setting.fields(), **s.values} for s in result.settings]
+    for name, value in headline_scores(records).items():
         stated = result.score(name)
-        if value is None or stated is None or not _close(value, stated):
+        if (value is None) != (stated is None) or (value is not None and not _close(value, stated)):
             fail(f"scores.{name} does not recompute from the settings (stated {stated!r}, recomputed {value})")
+    stated_aggregates = result.aggregates
+    if stated_aggregates is None:
+        return  # a result written before aggregates were recorded
+    definition = result.definition
+    recomputed = aggregates(records, definition["metrics"], sorted({s.setting.kind for s in result.settings}, key=KINDS.index),
+                            definition.get("pivot"), definition.get("groups", {}))
+    if list(stated_aggregates) != list(recomputed):
+        fail(f"aggregates: scopes {list(stated_aggregates)[:6]}, the task's are {list(recomputed)[:6]}")
+    for scope, values in recomputed.items():
+        for name, value in values.items():
+            stated = stated_aggregates[scope].get(name)
+            if (value is None) != (stated is None) or (value is not None and not _close(value, stated)):
+                fail(f"aggregates.{scope}.{name} does not recompute from the settings (stated {stated!r}, recomputed {value})")

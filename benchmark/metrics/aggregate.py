@@ -1,10 +1,11 @@
-"""The headline numbers (PROTOCOL.md, "Scores"): macro means, so that every setting (or every
-query language) weighs the same whatever its number of queries. How each metric aggregates and
-over which kinds is its spec's (:data:`benchmark.metrics.METRICS`)."""
+"""The headline numbers (PROTOCOL.md, "Scores", "Tatoeba"): macro means, so that every setting
+(or every query language) weighs the same whatever its number of queries. How each metric
+aggregates and over which kinds is its spec's (:data:`benchmark.metrics.METRICS`); which sets of
+settings a task reports (kinds, directions, language groups) is :func:`aggregate_scopes`'."""
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -28,3 +29,41 @@ def headline_scores(settings: Iterable[Mapping]) -> dict[str, float | None]:
     scores = {kind: ap.aggregate(settings, kind) for kind in KINDS}
     scores.update((name, METRICS.get(name).aggregate(settings)) for name in BIAS_METRICS)
     return scores
+
+
+Record = Mapping[str, Any]
+
+
+def aggregate_scopes(kinds: Sequence[str], pivot: str | None, groups: Mapping[str, Sequence[str]]) -> list[tuple[str, Callable[[Record], bool]]]:
+    """The named sets of settings a task's aggregates are macro means over, in report order.
+
+    Parallel task: each setting kind, then each declared group per kind (``high/cross``: the
+    settings of that kind between the group's languages, or from them to the pool). Pivot task
+    (PROTOCOL.md, "Tatoeba"): ``all``, the two directions (``xx->eng``, ``eng->xx``), then each
+    group (its languages' settings, both directions).
+    """
+    if pivot is not None:
+        def other(r: Record) -> str:
+            return r["corpus_lang"] if r["query_lang"] == pivot else r["query_lang"]
+
+        scopes = [("all", lambda r: True), (f"xx->{pivot}", lambda r: r["query_lang"] != pivot),
+                  (f"{pivot}->xx", lambda r: r["query_lang"] == pivot)]
+        scopes += [(name, lambda r, members=frozenset(members): other(r) in members) for name, members in groups.items()]
+        return scopes
+    scopes = [(kind, lambda r, kind=kind: r["kind"] == kind) for kind in kinds]
+    for name, members in groups.items():
+        inside = frozenset(members) | {"all"}
+        scopes += [(f"{name}/{kind}", lambda r, kind=kind, inside=inside: r["kind"] == kind and r["query_lang"] in inside
+                    and r["corpus_lang"] in inside) for kind in kinds]
+    return scopes
+
+
+def aggregates(records: Sequence[Record], metrics: Sequence[str], kinds: Sequence[str], pivot: str | None,
+               groups: Mapping[str, Sequence[str]]) -> dict[str, dict[str, float | None]]:
+    """Every metric that is a macro mean over settings (all but the bias metrics), per scope of
+    :func:`aggregate_scopes`; None where a scope holds no setting of the run."""
+    names = [m for m in metrics if m not in BIAS_METRICS]
+    return {
+        scope: {name: macro_mean(r[name] for r in records if member(r)) for name in names}
+        for scope, member in aggregate_scopes(kinds, pivot, groups)
+    }

@@ -16,18 +16,26 @@ import pandas as pd
 from benchmark import RESULT_SCHEMA_VERSION, __version__
 from benchmark.engine.scoring import SettingScores
 from benchmark.metrics import metric_spec
-from benchmark.metrics.aggregate import KINDS, headline_scores
+from benchmark.metrics.aggregate import KINDS, aggregates, headline_scores
 from .result import TaskResult
 
 
-def setting_records(scores: list[SettingScores]) -> list[dict[str, Any]]:
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else 0.0
+
+
+def setting_records(scores: list[SettingScores], metrics: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One record per setting: its key, mAP, query count, and the mean of each other metric of
+    ``metrics`` it has (accuracy when asked for, rank distance on the multilingual pool, cutoffs)."""
     records = []
     for s in scores:
         record: dict[str, Any] = {**s.setting.fields(), "map": s.map, "n_queries": len(s.query_ids)}
         if s.rank_distance is not None:
-            record["rank_distance"] = float(s.rank_distance.mean()) if len(s.rank_distance) else 0.0
+            record["rank_distance"] = _mean(s.rank_distance)
+        if "accuracy" in metrics:
+            record["accuracy"] = _mean(s.accuracy)
         for name, values in s.cutoff.items():
-            record[name] = float(values.mean()) if len(values) else 0.0
+            record[name] = _mean(values)
         records.append(record)
     return records
 
@@ -41,7 +49,7 @@ def cutoff_aggregates(records: list[dict[str, Any]], names: tuple[str, ...]) -> 
     }
 
 
-def per_query_frame(scores: list[SettingScores]) -> pd.DataFrame:
+def per_query_frame(scores: list[SettingScores], metrics: tuple[str, ...]) -> pd.DataFrame:
     frames = []
     for s in scores:
         columns: dict[str, Any] = {
@@ -51,6 +59,8 @@ def per_query_frame(scores: list[SettingScores]) -> pd.DataFrame:
             "n_relevant": s.n_relevant,
             "rank_distance": s.rank_distance if s.rank_distance is not None else np.nan,
         }
+        if "accuracy" in metrics:
+            columns["accuracy"] = s.accuracy
         columns.update(s.cutoff)
         frames.append(pd.DataFrame(columns))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -92,10 +102,15 @@ def build_result(
     timings: dict[str, float],
     encoding: dict[str, Any],
     counts: dict[str, dict[str, int]],
+    roles: dict[str, dict[str, str]],
+    metrics: tuple[str, ...],
+    requested_metrics: tuple[str, ...] = (),
     sample: dict[str, int] | None = None,
 ) -> TaskResult:
-    """The result of a run, in memory; ``TaskResult.to_dir`` writes it."""
-    records = setting_records(scores)
+    """The result of a run, in memory; ``TaskResult.to_dir`` writes it. ``metrics``: every metric
+    computed (the definition's, then ``requested_metrics``, those ``--metrics`` added)."""
+    records = setting_records(scores, metrics)
+    cutoffs = tuple(m for m in metrics if "@" in m)
     result = {
         "schema_version": RESULT_SCHEMA_VERSION,
         "xbench_version": __version__,
@@ -105,8 +120,13 @@ def build_result(
             "version": definition.version,
             "format": definition.format,
             "languages": list(definition.languages),
-            "metrics": list(definition.metrics),
+            "metrics": list(metrics),
+            "pairing": definition.pairing,
+            "pivot": definition.pivot,
+            "symmetric": definition.symmetric,
+            "groups": {name: list(members) for name, members in definition.groups.items()},
         },
+        "requested_metrics": list(requested_metrics),
         "languages": list(languages),
         "complete": tuple(languages) == tuple(definition.languages) and not sample,
         "sample": sample,
@@ -114,11 +134,13 @@ def build_result(
         "counts": counts,
         "model": model,
         "data": {"checksums": data.checksums, "official": data.official, "modified_files": list(data.modified)},
+        "roles": roles,
         "scores": headline_scores(records),
-        "cutoff_scores": cutoff_aggregates(records, definition.cutoff_metrics),
+        "cutoff_scores": cutoff_aggregates(records, cutoffs),
+        "aggregates": aggregates(records, metrics, definition.settings, definition.pivot, definition.groups),
         "settings": records,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "encoding": encoding,
         "hardware": hardware(),
     }
-    return TaskResult(result, per_query_frame(scores))
+    return TaskResult(result, per_query_frame(scores, metrics))

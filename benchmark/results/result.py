@@ -20,7 +20,7 @@ import pandas as pd
 from benchmark.engine.settings import Setting
 from benchmark.errors import XbenchError
 from .io import read_document, read_per_query, write_document
-from .schema import cutoff_metrics
+from .schema import row_metrics
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,20 @@ class TaskResult:
         return self._doc["task_definition"]["version"]
 
     @property
+    def definition(self) -> Mapping[str, Any]:
+        """The task definition as the result records it (name, version, metrics computed,
+        pairing, pivot, symmetric, groups; the last four absent from older results)."""
+        return copy.deepcopy(self._doc["task_definition"])
+
+    @property
+    def pivot(self) -> str | None:
+        return self._doc["task_definition"].get("pivot")
+
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        return {name: tuple(members) for name, members in self._doc["task_definition"].get("groups", {}).items()}
+
+    @property
     def languages(self) -> tuple[str, ...]:
         return tuple(self._doc["languages"])
 
@@ -172,9 +186,10 @@ class TaskResult:
     # ---- numbers -----------------------------------------------------------------------------
 
     @property
-    def cutoff_metrics(self) -> tuple[str, ...]:
-        """The task's cutoff metrics (``ndcg@10``...), as named by the result's own definition."""
-        return cutoff_metrics(self._doc)
+    def row_metrics(self) -> tuple[str, ...]:
+        """The metrics each setting and per-query row has besides AP and rank distance
+        (``accuracy``, ``ndcg@10``...), as named by the result's own definition."""
+        return row_metrics(self._doc)
 
     @property
     def scores(self) -> dict[str, float | None]:
@@ -183,6 +198,16 @@ class TaskResult:
 
     def score(self, name: str) -> float | None:
         return self._doc["scores"].get(name)
+
+    @property
+    def aggregates(self) -> dict[str, dict[str, float | None]] | None:
+        """Each metric's macro mean per scope (kinds, directions, language groups); None in a
+        result written before they were recorded."""
+        stated = self._doc.get("aggregates")
+        return None if stated is None else {scope: dict(values) for scope, values in stated.items()}
+
+    def aggregate(self, scope: str, metric: str) -> float | None:
+        return ((self._doc.get("aggregates") or {}).get(scope) or {}).get(metric)
 
     def has(self, key: Setting) -> bool:
         return key in self._by_key

@@ -78,6 +78,15 @@ class TaskDefinitionRecord(_Record):
     format: Text
     languages: list[Label]
     metrics: list[Text]
+    pairing: Literal["all", "pivot"] = "all"
+    pivot: Optional[Label] = None
+    symmetric: bool = False
+    groups: dict[Label, list[Label]] = Field(default_factory=dict)
+
+
+class RoleRecord(_Record):
+    role: Literal["query", "passage"]
+    prompt: str
 
 
 class ModelRecord(_Record):
@@ -118,6 +127,7 @@ class SettingRecord(_Record):
     map: Fraction
     n_queries: PositiveCount
     rank_distance: Optional[NonNegative] = None
+    accuracy: Optional[Fraction] = None
 
 
 class PerQueryRecord(_Record):
@@ -140,8 +150,11 @@ class ResultRecord(_Record):
     counts: dict[str, dict[str, Count]]
     model: ModelRecord
     data: DataRecord
+    requested_metrics: list[Text] = Field(default_factory=list)
+    roles: Optional[dict[Literal["queries", "candidates"], RoleRecord]] = None
     scores: ScoresRecord
     cutoff_scores: dict[Literal["mono", "cross", "multi"], dict[str, Optional[Fraction]]]
+    aggregates: Optional[dict[Label, dict[str, Optional[Fraction]]]] = None
     settings: Annotated[list[SettingRecord], Field(min_length=1)]
     timings: dict[str, NonNegative]
     encoding: dict[str, Any]
@@ -173,9 +186,13 @@ def _first_error(exc: ValidationError) -> str:
     return f"field {field_path(tuple(first['loc']))}: {message}{got}{more}"
 
 
-def cutoff_metrics(doc: dict[str, Any]) -> tuple[str, ...]:
-    """The task's cutoff metrics (``ndcg@10``...), as named by the result's own task definition."""
-    return tuple(m for m in doc["task_definition"]["metrics"] if "@" in m)
+FIXED_METRICS = ("map", "rank_distance")  # every result has them: AP in ``ap``, rank distance on multi rows
+
+
+def row_metrics(doc: dict[str, Any]) -> tuple[str, ...]:
+    """The metrics every setting record and per-query row carries besides AP and rank distance
+    (``accuracy``, ``ndcg@10``...), as named by the result's own task definition."""
+    return tuple(m for m in doc["task_definition"]["metrics"] if m not in FIXED_METRICS)
 
 
 def validate_document(doc: Any, where: str) -> None:
@@ -208,7 +225,7 @@ def _cross_field_problem(doc: dict[str, Any]) -> str | None:
         seen.add(key)
         if (s["kind"] == "multi") != (s.get("rank_distance") is not None):
             return f"field settings[{i}].rank_distance: " + ("missing from a multi setting" if s["kind"] == "multi" else f"only multi settings have one, this is {s['kind']}")
-        for name in cutoff_metrics(doc):
+        for name in row_metrics(doc):
             value = s.get(name)
             if type(value) not in (int, float):  # bool is a subclass of int: not accepted either
                 return f"field settings[{i}].{name}: a number in [0, 1] is required (got {repr(value)[:60]})"

@@ -1,7 +1,7 @@
 """The one schema of a per-query table (``<task>.per_query.csv.gz``), checked cell by cell.
 
 Its columns are the setting's fields, the query id, AP, the relevant count, the rank distance
-(multilingual rows only) and the task's cutoff metrics; every cell is parsed and range-checked
+(multilingual rows only), then accuracy (when the task has it, 0 or 1) and the cutoff metrics; every cell is parsed and range-checked
 against the result JSON beside it, and every row must belong to one of its settings.
 """
 
@@ -14,18 +14,19 @@ import numpy as np
 import pandas as pd
 
 from benchmark.errors import XbenchError
-from .schema import CONTROL_CHARS, PER_QUERY_BASE_COLUMNS, PER_QUERY_KEY_COLUMNS, SETTING_KINDS, cutoff_metrics
+from benchmark.metrics import metric_spec
+from .schema import CONTROL_CHARS, PER_QUERY_BASE_COLUMNS, PER_QUERY_KEY_COLUMNS, SETTING_KINDS, row_metrics
 
 _COUNT = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def per_query_columns(doc: dict[str, Any]) -> tuple[str, ...]:
-    return (*PER_QUERY_BASE_COLUMNS, *cutoff_metrics(doc))
+    return (*PER_QUERY_BASE_COLUMNS, *row_metrics(doc))
 
 
 def metric_columns(doc: dict[str, Any]) -> tuple[str, ...]:
     """The per-query columns that hold a value in [0, 1] on every row."""
-    return ("ap", *cutoff_metrics(doc))
+    return ("ap", *row_metrics(doc))
 
 
 def expected_rows(doc: dict[str, Any], where: str) -> int:
@@ -73,6 +74,8 @@ def typed_per_query(raw: pd.DataFrame, doc: dict[str, Any], where: str) -> pd.Da
         values = _numbers(raw[column])
         refuse(column, ~np.isfinite(values), "is not a finite number")
         refuse(column, (values < 0) | (values > 1), "is out of range [0, 1]")
+        if column != "ap" and metric_spec(column).outcome == "binary":
+            refuse(column, (values != 0) & (values != 1), "is not 0 or 1")
         frame[column] = values
     refuse("n_relevant", ~raw.n_relevant.str.fullmatch(_COUNT).to_numpy(dtype=bool), "is not a positive integer")
     frame["n_relevant"] = raw.n_relevant.astype(np.int64)

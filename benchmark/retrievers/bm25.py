@@ -13,6 +13,7 @@ clause.
 from __future__ import annotations
 
 import hashlib
+import threading
 from importlib import metadata
 from typing import Any, Iterator
 
@@ -21,7 +22,7 @@ import regex
 
 from benchmark.encoders import EncoderOptions, ModelIdentity
 from benchmark.engine.search import DEFAULT_MEMORY_BUDGET, PoolScores, block_rows
-from benchmark.engine.settings import ALL, TaskIndex
+from benchmark.engine.settings import TaskIndex
 from benchmark.errors import XbenchError
 from .base import Retriever, Workspace
 
@@ -77,15 +78,24 @@ class BM25Scorer:
     def __init__(self, index: TaskIndex, k1: float, b: float) -> None:
         self.index, self.k1, self.b = index, k1, b
         lang_of_candidate = np.empty(len(index.candidate_texts), dtype=object)
-        for lang in index.languages:
-            lang_of_candidate[index.pool_of(lang)] = lang
+        for part in index.candidate_offsets:
+            lang_of_candidate[index.pool_of(part)] = index.lang_of(part)
         self.candidate_tokens = [tokenize(t, lang) for t, lang in zip(index.candidate_texts, lang_of_candidate)]
         self.query_tokens = [tokenize(t, index.languages[int(li)]) for t, li in zip(index.query_texts, index.query_langs)]
         self._pools: dict[tuple[int, int], tuple[dict[str, int], Any]] = {}
-        pools = [index.pool_of(lang) for lang in index.languages] + [index.pool_of(ALL)]
-        for pool in pools:
-            self._pools[(pool.start, pool.stop)] = self._build(pool)
-        self.dimension = len(self._pools[(0, len(index.candidate_texts))][0])
+        self._lock = threading.Lock()
+        # the dimension: the vocabulary of an index of every candidate, as bm25s builds it (its
+        # terms plus the empty term; an index of nothing holds "<empty>" too), without building it
+        vocabulary = len({token for tokens in self.candidate_tokens for token in tokens})
+        self.dimension = vocabulary + 1 if vocabulary else 2
+
+    def _pool(self, pool: slice) -> tuple[dict[str, int], Any]:
+        """The pool's BM25 index, built when first asked for (a pivot task never asks for most
+        of the pools a parallel task has); settings of one block ask from parallel threads."""
+        with self._lock:
+            if (pool.start, pool.stop) not in self._pools:
+                self._pools[(pool.start, pool.stop)] = self._build(pool)
+            return self._pools[(pool.start, pool.stop)]
 
     def _build(self, pool: slice):
         import logging
@@ -105,7 +115,7 @@ class BM25Scorer:
     def _scores(self, start: int, stop: int, pool: slice) -> np.ndarray:
         import scipy.sparse as sp
 
-        vocab, weights = self._pools[(pool.start, pool.stop)]
+        vocab, weights = self._pool(pool)
         rows, cols = [], []
         for r, tokens in enumerate(self.query_tokens[start:stop]):
             for token in tokens:
@@ -116,8 +126,10 @@ class BM25Scorer:
         counts = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(stop - start, weights.shape[0]))
         return np.ascontiguousarray((counts @ weights).toarray(), dtype=np.float32)
 
-    def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET) -> Iterator[tuple[int, int, PoolScores]]:
-        step = block_rows(len(self.index.candidate_texts), memory_budget)
+    def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET,
+               columns: slice | None = None) -> Iterator[tuple[int, int, PoolScores]]:
+        columns = columns or slice(0, len(self.index.candidate_texts))
+        step = block_rows(columns.stop - columns.start, memory_budget)
         for start in range(rows[0], rows[1], step):
             stop = min(rows[1], start + step)
             yield start, stop, (lambda pool, start=start, stop=stop: self._scores(start, stop, pool))

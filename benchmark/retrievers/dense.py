@@ -2,7 +2,9 @@
 
 Both roles are embedded through the cache (each unique text once, :mod:`benchmark.engine.embed`),
 then :class:`~benchmark.engine.search.DenseScorer` computes every score exactly, so one block of
-scores against every candidate serves every pool. Cosine (the vectors' own, computed exactly) when
+scores against every candidate serves every pool. A symmetric task's candidates are embedded in
+the query role, with the query prompt (``index.candidate_role``): one embedding per text serves
+both sides. Cosine (the vectors' own, computed exactly) when
 ``--normalize`` says so, or by default when the encoder's similarity is cosine; else the inner
 product.
 """
@@ -37,8 +39,12 @@ class DenseRetriever(Retriever):
         flush_size = encoder.flush_size if isinstance(encoder, RemoteEncoder) else None
         queries = embed_texts(encoder, index.query_texts, "query", options, workspace.cache, workspace.quiet,
                               flush_size=flush_size, stats=workspace.queries)
-        candidates = embed_texts(encoder, index.candidate_texts, "passage", options, workspace.cache, workspace.quiet,
-                                 flush_size=flush_size, stats=workspace.passages)
+        if index.candidate_role == "query" and index.candidate_texts == index.query_texts:
+            candidates = queries  # a symmetric task whose candidates are its queries: the same vectors
+            workspace.passages.unique += workspace.queries.unique
+        else:
+            candidates = embed_texts(encoder, index.candidate_texts, index.candidate_role, options, workspace.cache,
+                                     workspace.quiet, flush_size=flush_size, stats=workspace.passages)
         if queries.shape[1] != candidates.shape[1]:
             raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
         return DenseScorer(queries, candidates, encoder.name, cosine=cosine)
