@@ -48,6 +48,7 @@ class TaskDefinition:
     settings: tuple[str, ...] = SETTING_KINDS
     metrics: tuple[str, ...] = DEFAULT_METRICS
     source: Mapping[str, str] = field(default_factory=dict)
+    data_folder: str = ""  # the folder below a data root that may hold the layout (a root serves several tasks)
     origin: str = ""
 
     def language_path(self, lang: str) -> str:
@@ -70,8 +71,8 @@ class TaskDefinition:
         return tuple(m for m in self.metrics if "@" in m)
 
 
-_FIELDS = ("name", "format", "languages", "layout", "files", "version", "description", "reference", "candidate_text",
-           "settings", "metrics", "source")
+_FIELDS = ("name", "format", "languages", "layout", "data_folder", "files", "version", "description", "reference",
+           "candidate_text", "settings", "metrics", "source")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a task name becomes a file name, a language code part of a path
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -143,6 +144,9 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
         raise fail("layout", "must contain {lang} and no other placeholder, e.g. \"xquad-r/{lang}.json\"")
     if not _relative(layout.replace("{lang}", "x")):
         raise fail("layout", "must be a relative path inside the data root (no leading '/', no '..')")
+    data_folder = get("data_folder", str, "")
+    if "data_folder" in raw and not _NAME.fullmatch(data_folder):
+        raise fail("data_folder", "must be one folder name: letters, digits, '.', '_' or '-' (no '/', no '..')")
     files = need("files", dict)
     for rel, digest in files.items():
         if not _relative(rel):
@@ -182,6 +186,7 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
         settings=settings,
         metrics=metrics,
         source=dict(source),
+        data_folder=data_folder,
         origin=origin,
     )
 
