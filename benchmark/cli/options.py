@@ -3,6 +3,7 @@ that option values are text, and the ``xbench run`` line that reproduces a resul
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,7 +34,8 @@ def _options(*decorators: Callable) -> Callable:
 evaluation_options = _options(
     click.option("--task", "-t", "tasks", multiple=True, help="Task name or definition file (repeatable). Default: every registered task."),
     click.option("--langs", multiple=True, callback=_split_langs, help="Only these languages, comma-separated (repeatable)."),
-    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data root (else $XBENCH_DATA, else the user cache)."),
+    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=f"Data root(s), several separated by {os.pathsep!r}, each searched itself and in the task's data folder "
+                 "(e.g. ../shared/data serves every task); else $XBENCH_DATA, read the same way; else the user cache."),
     click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Embedding cache (else $XBENCH_CACHE, else the user cache)."),
     click.option("--candidate-text", type=click.Choice(["sentence", "sentence+context"]), default=None, help="Candidate text (default: the task's, 'sentence')."),
     click.option("--query-prompt", default="", help='Text put before every query, e.g. "query: ".'),

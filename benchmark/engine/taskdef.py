@@ -53,6 +53,7 @@ class TaskDefinition:
     pivot: str | None = None
     symmetric: bool = False
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    data_folder: str = ""  # the folder below a data root that may hold the layout (a root serves several tasks)
     origin: str = ""
 
     def language_paths(self, lang: str) -> tuple[str, ...]:
@@ -78,8 +79,8 @@ class TaskDefinition:
         return tuple(m for m in self.metrics if "@" in m)
 
 
-_FIELDS = ("name", "format", "languages", "layout", "files", "version", "description", "reference", "candidate_text",
-           "settings", "metrics", "source", "pairing", "pivot", "symmetric", "groups")
+_FIELDS = ("name", "format", "languages", "layout", "data_folder", "files", "version", "description", "reference",
+           "candidate_text", "settings", "metrics", "source", "pairing", "pivot", "symmetric", "groups")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a task name becomes a file name, a language code part of a path
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -163,6 +164,9 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
         raise fail("layout", f"must contain {needs}, e.g. {_LAYOUT_EXAMPLES[pairing]}")
     if not _relative(layout.format(lang="x", side="x", pivot="x")):
         raise fail("layout", "must be a relative path inside the data root (no leading '/', no '..')")
+    data_folder = get("data_folder", str, "")
+    if "data_folder" in raw and not _NAME.fullmatch(data_folder):
+        raise fail("data_folder", "must be one folder name: letters, digits, '.', '_' or '-' (no '/', no '..')")
     files = need("files", dict)
     for rel, digest in files.items():
         if not _relative(rel):
@@ -210,6 +214,7 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
         pivot=pivot,
         symmetric=symmetric,
         groups=groups,
+        data_folder=data_folder,
         origin=origin,
     )
 
