@@ -30,7 +30,7 @@ def test_specs_declare_direction_unit_and_kinds():
 
 @pytest.mark.parametrize("name", ["ndcg@0", "ndcg@x", "ndcg@k", "bleu", "map@", "recall@-1"])
 def test_unknown_metric_names(name):
-    with pytest.raises(XbenchError, match=rf"^unknown metric '{name}'; available: map, rank_distance, ndcg@k, recall@k"):
+    with pytest.raises(XbenchError, match=rf"^unknown metric '{name}'; available: map, accuracy, rank_distance, ndcg@k, recall@k"):
         check_metric_names(["map", name])
 
 

@@ -40,9 +40,9 @@ def test_unknown_name_lists_what_is_available():
 
 
 def test_unknown_task_and_format_messages():
-    with pytest.raises(UsageError, match=r"^unknown task 'nope'; available: mlqa-r, xquad-r$"):
+    with pytest.raises(UsageError, match=r"^unknown task 'nope'; available: mlqa-r, tatoeba, xquad-r$"):
         get_task("nope")
-    with pytest.raises(XbenchError, match=r"^unknown data format 'nope'; available: beir, lareqa$") as raised:
+    with pytest.raises(XbenchError, match=r"^unknown data format 'nope'; available: beir, bitext, lareqa$") as raised:
         FORMATS.get("nope")
     assert not isinstance(raised.value, UsageError)  # the name comes from a task definition, not the user
     result = CliRunner().invoke(main, ["run", "--model", "ngram-hash", "--task", "nope"])
@@ -69,7 +69,7 @@ def test_a_broken_task_plugin_never_takes_the_builtins_down(tmp_path, monkeypatc
         """)
     with caplog.at_level(logging.WARNING, logger="xbench.registry"):
         assert get_task("xquad-r").name == "xquad-r"
-        assert set(available_tasks()) == {"mlqa-r", "xquad-r"}
+        assert set(available_tasks()) == {"mlqa-r", "tatoeba", "xquad-r"}
     warned = [r.getMessage() for r in caplog.records]
     assert any("entry point exploding-task (xbench_broken_tasks:definition)" in m and "plugin exploded on import" in m for m in warned)
     with pytest.raises(XbenchError, match=r"entry point exploding-task .*cannot load \(RuntimeError: plugin exploded on import\)"):

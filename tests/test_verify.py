@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.metrics.aggregate import headline_scores
+from benchmark.metrics.aggregate import aggregates, headline_scores, kinds_of
 from benchmark.results import TaskResult
 from benchmark.leaderboard.verify import VERIFICATION_FILE, draw_sample, load_submission, verified_label
 from tests.paths import REPO, SHARED_LAREQA
@@ -68,6 +68,9 @@ def rewrite(folder: Path, task: str, edit) -> None:
         if record["kind"] == "multi":
             record["rank_distance"] = float(rows.rank_distance.mean())
     result["scores"] = headline_scores(result["settings"])
+    definition = result["task_definition"]
+    result["aggregates"] = aggregates(result["settings"], definition["metrics"], kinds_of(result["settings"]),
+                                      definition.get("pivot"), definition.get("groups", {}))
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
         gz.write(frame.to_csv(index=False, lineterminator="\n").encode())

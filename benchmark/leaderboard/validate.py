@@ -18,7 +18,7 @@ from benchmark.engine.task import load_task
 from benchmark.engine.taskdef import TaskDefinition, get_task
 from benchmark.errors import XbenchError
 from benchmark.metrics import metric_spec
-from benchmark.metrics.aggregate import BIAS_METRICS, KINDS, aggregates, headline_scores
+from benchmark.metrics.aggregate import BIAS_METRICS, aggregates, headline_scores, kinds_of
 from benchmark.engine.settings import Setting
 from benchmark.results import TaskResult
 from benchmark.results.schema import TaskDefinitionRecord
@@ -125,8 +125,7 @@ def check_recomputes(result: TaskResult, where: str) -> None:
     if stated_aggregates is None:
         return  # a result written before aggregates were recorded
     definition = result.definition
-    recomputed = aggregates(records, definition["metrics"], sorted({s.setting.kind for s in result.settings}, key=KINDS.index),
-                            definition.get("pivot"), definition.get("groups", {}))
+    recomputed = aggregates(records, definition["metrics"], kinds_of(records), definition.get("pivot"), definition.get("groups", {}))
     if list(stated_aggregates) != list(recomputed):
         fail(f"aggregates: scopes {list(stated_aggregates)[:6]}, the task's are {list(recomputed)[:6]}")
     for scope, values in recomputed.items():

@@ -58,6 +58,12 @@ def aggregate_scopes(kinds: Sequence[str], pivot: str | None, groups: Mapping[st
     return scopes
 
 
+def kinds_of(records: Iterable[Record]) -> list[str]:
+    """The setting kinds the records hold, in protocol order: the kinds a result aggregates over."""
+    present = {r["kind"] for r in records}
+    return [kind for kind in KINDS if kind in present]
+
+
 def aggregates(records: Sequence[Record], metrics: Sequence[str], kinds: Sequence[str], pivot: str | None,
                groups: Mapping[str, Sequence[str]]) -> dict[str, dict[str, float | None]]:
     """Every metric that is a macro mean over settings (all but the bias metrics), per scope of

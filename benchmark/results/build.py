@@ -16,7 +16,7 @@ import pandas as pd
 from benchmark import RESULT_SCHEMA_VERSION, __version__
 from benchmark.engine.scoring import SettingScores
 from benchmark.metrics import metric_spec
-from benchmark.metrics.aggregate import KINDS, aggregates, headline_scores
+from benchmark.metrics.aggregate import KINDS, aggregates, headline_scores, kinds_of
 from .result import TaskResult
 
 
@@ -137,7 +137,7 @@ def build_result(
         "roles": roles,
         "scores": headline_scores(records),
         "cutoff_scores": cutoff_aggregates(records, cutoffs),
-        "aggregates": aggregates(records, metrics, definition.settings, definition.pivot, definition.groups),
+        "aggregates": aggregates(records, metrics, kinds_of(records), definition.pivot, definition.groups),
         "settings": records,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "encoding": encoding,
