@@ -46,7 +46,7 @@ def test_unknown_task_and_format_messages():
         FORMATS.get("nope")
     assert not isinstance(raised.value, UsageError)  # the name comes from a task definition, not the user
     result = CliRunner().invoke(main, ["run", "--model", "ngram-hash", "--task", "nope"])
-    assert result.exit_code == 2 and "unknown task 'nope'; available: mlqa-r, xquad-r" in result.output
+    assert result.exit_code == 2 and "unknown task 'nope'; available: mlqa-r, tatoeba, xquad-r" in result.output
 
 
 def test_builtins_are_declared_in_code():
