@@ -7,6 +7,7 @@ pessimistic ranks against the LAReQA reference's independent lexsort ranks.
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -155,3 +156,33 @@ def test_ranks_agree_with_the_lareqa_reference():
     for row in range(60):
         ours = pessimistic_ranks(scores[row].tolist(), set(np.flatnonzero(relevant[row]).tolist()))
         assert ours == theirs[row].tolist()
+
+
+# --------------------------------------------------------------------------------------------------
+# Real data (skipped when absent): what the reference assumes of it, and PROTOCOL.md's counts
+# --------------------------------------------------------------------------------------------------
+
+
+def _tatoeba_dir() -> Path | None:
+    env = os.environ.get("XBENCH_DATA")
+    candidates = [Path(p) / sub for p in (env.split(os.pathsep) if env else []) for sub in ("tatoeba", "../tatoeba")]
+    candidates.append(Path(__file__).resolve().parents[3] / "shared/data/tatoeba")
+    return next((c.resolve() for c in candidates if (c / "v1" / "tatoeba.afr-eng.afr").is_file()), None)
+
+
+TATOEBA = _tatoeba_dir()
+
+
+@pytest.mark.skipif(TATOEBA is None, reason="../shared/data/tatoeba not present")
+def test_real_tatoeba_has_112_aligned_pairs_40_under_1000_and_no_duplicate_line():
+    names = sorted(p.name for p in (TATOEBA / "v1").glob("tatoeba.*-eng.*"))
+    langs = sorted({name.split(".")[1].split("-")[0] for name in names})
+    assert len(langs) == 112 and len(names) == 224
+    sizes = {}
+    for lang in langs:
+        own = read_lines(TATOEBA / "v1" / f"tatoeba.{lang}-eng.{lang}")  # raises on a blank line
+        eng = read_lines(TATOEBA / "v1" / f"tatoeba.{lang}-eng.eng")
+        assert len(own) == len(eng), lang
+        assert len(set(own)) == len(own) and len(set(eng)) == len(eng), lang  # so one relevant per query
+        sizes[lang] = len(own)
+    assert sum(1 for n in sizes.values() if n < 1000) == 40
