@@ -7,13 +7,13 @@ pessimistic ranks against the LAReQA reference's independent lexsort ranks.
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction as F
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.paths import SHARED_TATOEBA
 from tests.reference.protocol_reference import relevant_ranks
 from tests.reference.tatoeba_reference import pessimistic_ranks, read_lines, reference_bitext
 
@@ -163,14 +163,7 @@ def test_ranks_agree_with_the_lareqa_reference():
 # --------------------------------------------------------------------------------------------------
 
 
-def _tatoeba_dir() -> Path | None:
-    env = os.environ.get("XBENCH_DATA")
-    candidates = [Path(p) / sub for p in (env.split(os.pathsep) if env else []) for sub in ("tatoeba", "../tatoeba")]
-    candidates.append(Path(__file__).resolve().parents[3] / "shared/data/tatoeba")
-    return next((c.resolve() for c in candidates if (c / "v1" / "tatoeba.afr-eng.afr").is_file()), None)
-
-
-TATOEBA = _tatoeba_dir()
+TATOEBA = SHARED_TATOEBA
 
 
 @pytest.mark.skipif(TATOEBA is None, reason="../shared/data/tatoeba not present")
