@@ -144,9 +144,6 @@ def test_a_language_subset_leaves_an_absent_group_null(tmp_path):
             assert doc["aggregates"][scope][metric] == pytest.approx(ref["aggregates"][scope][metric], abs=TOL), (scope, metric)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a task with exactly one ranx cutoff metric fails with KeyError 'mrr' "
-                   "(ranx.evaluate, given one metric and return_mean=False, indexes its result by the name "
-                   "without '@k'); remove this mark with the fix")
 def test_a_single_cutoff_metric(tmp_path):
     """The metrics of the brief, accuracy, map and mrr@10 alone, agree with the reference too."""
     layout, pivot, sizes, groups = TASKS["syntatoeba"]

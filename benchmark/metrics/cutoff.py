@@ -44,7 +44,8 @@ def ranx_metrics(qrels: np.ndarray, run: np.ndarray, metrics: tuple[str, ...]) -
         return {m: np.zeros(len(qrels)) for m in metrics}
     from ranx import evaluate  # imported here: numba start-up is paid only when cutoff metrics are asked for
 
-    values = evaluate(qrels, run, list(metrics), return_mean=False, threads=0, save_results_in_run=False)
-    if len(metrics) == 1:
-        values = {metrics[0]: values}
+    # ranx's per-query path fails on a single "name@k" (it looks the result up by "name"); the
+    # metric named twice takes its dictionary path, which computes it once
+    asked = list(metrics) * 2 if len(metrics) == 1 else list(metrics)
+    values = evaluate(qrels, run, asked, return_mean=False, threads=0, save_results_in_run=False)
     return {m: np.asarray(values[m], dtype=np.float64) for m in metrics}
