@@ -60,7 +60,7 @@ def test_holm_adjusts_over_every_row():
 
 def test_to_dict_keeps_the_json_row_shape():
     row = compare_task(result(), result())[4]
-    assert list(row.to_dict()) == ["kind", "query_lang", "corpus_lang", "a", "b", "delta", "n", "p", "p_holm"]
+    assert list(row.to_dict()) == ["kind", "query_lang", "corpus_lang", "metric", "a", "b", "delta", "n", "test", "p", "p_holm"]
     row.status = "ok"
     assert row.to_dict()["status"] == "ok"
     assert compare_task(result(), result())[0].to_dict()["query_lang"] == ""
@@ -123,7 +123,7 @@ def test_paired_frame_pairs_on_the_setting_and_query_and_lists_the_unmatched():
 
 
 def _row(metric: str, a: float, b: float, p_holm: float) -> Comparison:
-    return Comparison("multi" if metric == "map" else metric, None, metric, a, b, 10, p_holm, p_holm)
+    return Comparison("multi" if metric == "map" else metric, None, metric, a, b, 10, p_holm, "student", p_holm)
 
 
 @pytest.mark.parametrize("metric, a, b, p, status", [

@@ -13,7 +13,7 @@ from benchmark.regression.compare import Comparison
 
 def row(kind: str, delta: float, p_holm: float = 0.001) -> Comparison:
     """An aggregate row: a kind's compares AP, rank distance's compares rank distance."""
-    return Comparison(kind, None, "rank_distance" if kind == "rank_distance" else "map", 0.5, 0.5 + delta, 100, p_holm, p_holm)
+    return Comparison(kind, None, "rank_distance" if kind == "rank_distance" else "map", 0.5, 0.5 + delta, 100, p_holm, "student", p_holm)
 
 
 def status(kind: str, delta: float, p_holm: float = 0.001, tol: Tolerance = Tolerance()) -> str:

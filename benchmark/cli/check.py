@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .options import evaluation_options
+from .options import compared_metric_option, evaluation_options
 from .run import evaluate
 
 
@@ -20,20 +20,26 @@ from .run import evaluate
 @evaluation_options
 @click.option("--sample", type=click.IntRange(min=1), default=None, help="Fast mode: only this many question ids (with all their translations), drawn with --seed.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --sample draw.")
-@click.option("--max-drop", type=click.FloatRange(min=0), default=0.01, show_default=True, help="mAP drop (absolute) tolerated before a significant drop fails.")
+@click.option("--max-drop", type=click.FloatRange(min=0), default=0.01, show_default=True, help="Drop (absolute) of mAP, accuracy or another score tolerated before a significant drop fails.")
 @click.option("--max-rank-distance-increase", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Rank-distance rise tolerated before a significant rise fails.")
 @click.option("--alpha", type=click.FloatRange(0, 1), default=0.05, show_default=True, help="Significance level after Holm's correction over all checked settings.")
-@click.option("--test", type=click.Choice(["student", "fisher"]), default="student", show_default=True, help="Paired test on per-query AP: Student's t or Fisher's randomisation (1000 permutations, seed 42).")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write JUnit XML: one test case per setting, regressions as failures.")
+@click.option("--test", type=click.Choice(["student", "fisher"]), default="student", show_default=True,
+              help="Paired test on continuous per-query values (AP...): Student's t or Fisher's randomisation (1000 permutations, seed 42). "
+                   "Accuracy always gets McNemar's exact test.")
+@compared_metric_option
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write JUnit XML: one test case per setting and metric, regressions as failures.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
 def check_command(baseline: Path, model: str | None, candidate: Path | None, output: Path | None, sample: int | None, seed: int,
-                  max_drop: float, max_rank_distance_increase: float, alpha: float, test: str, junit: Path | None, as_json: bool,
+                  max_drop: float, max_rank_distance_increase: float, alpha: float, test: str, compared: tuple[str, ...], junit: Path | None, as_json: bool,
                   **params: Any) -> None:
     """Fail (exit 1) when a checkpoint is significantly worse than a baseline.
 
-    A setting regresses when its mAP drops by more than --max-drop and the drop is significant
-    (paired test on per-query AP, Holm-corrected over every setting and aggregate checked);
-    Mono, Cross, Multi and rank distance are checked the same way. Exit 0: pass; 1: regression;
+    A setting regresses when its mAP (or accuracy) drops by more than --max-drop and the drop is
+    significant (paired test on the per-query values, Holm-corrected over every setting, aggregate
+    and metric checked); Mono, Cross, Multi and rank distance are checked the same way. Accuracy,
+    0 or 1 per query, is tested by McNemar's exact test (mcnemar-exact); mAP and the others by
+    --test. --metric chooses the metrics (default: accuracy and mAP where the task has them, and
+    the rank distance). Exit 0: pass; 1: regression;
     2: bad usage or incomparable inputs (other task, data, candidate text, or missing settings).
     With GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it.
 
@@ -50,6 +56,7 @@ def check_command(baseline: Path, model: str | None, candidate: Path | None, out
       xbench check --model ./ckpt-2000 --baseline baseline/ --junit check.xml
       xbench check --model ./ckpt-2000 --baseline baseline/ --langs en,de,zh --sample 300
       xbench check --candidate results/new --baseline baseline/ --test fisher
+      xbench check --model ./ckpt-2000 --baseline baseline/ --task tatoeba --metric accuracy
     """
     from benchmark.regression.check import Tolerance, report_json
     from benchmark.regression.gate import Unpaired, failed, judge_candidates, load_candidates, publish
@@ -57,7 +64,7 @@ def check_command(baseline: Path, model: str | None, candidate: Path | None, out
 
     if (model is None) == (candidate is None):
         raise click.UsageError("give exactly one of --model (evaluate a checkpoint) or --candidate (an existing result)")
-    tol = Tolerance(max_drop, max_rank_distance_increase, alpha, test)
+    tol = Tolerance(max_drop, max_rank_distance_increase, alpha, test, compared)
     if model is not None:
         candidates = evaluate(model, output, dict(params, as_json=as_json), sample=sample, seed=seed)
     else:

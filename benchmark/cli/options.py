@@ -95,3 +95,27 @@ def reproduce(ctx: click.Context) -> str:
             words += [flag, str(value)]
     return shlex.join(words)
 
+
+
+def _compared_metrics(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--metric`` of compare and check: names, comma-separated or repeated, each one xbench knows."""
+    from benchmark.errors import XbenchError
+    from benchmark.metrics import metric_spec
+
+    names = tuple(dict.fromkeys(x.strip() for v in value for x in v.split(",") if x.strip()))
+    if value and not names:
+        raise click.BadParameter("no metric name given", param_hint="--metric")
+    for name in names:
+        try:
+            metric_spec(name)
+        except XbenchError as exc:
+            raise click.BadParameter(str(exc), param_hint="--metric") from None
+    return names
+
+
+# which metrics `compare` and `check` test: accuracy is tested by McNemar's exact test, the others by --test
+compared_metric_option = click.option(
+    "--metric", "compared", multiple=True, callback=_compared_metrics,
+    help="Compare only these metrics, comma-separated (repeatable), e.g. accuracy or map,ndcg@10. "
+         "Default: accuracy and mAP where the results have them, and the rank distance. "
+         "Binary ones (accuracy) get McNemar's exact test, the others --test.")

@@ -1,11 +1,13 @@
 """Regression checks of a checkpoint against a baseline, for CI.
 
-A setting (or aggregate) regresses when its mAP drops by more than ``max_drop`` (absolute) *and*
-the drop is significant: a paired test on the per-query values, Holm-corrected over every setting
-and aggregate of the task, at ``alpha``. Both conditions: the tolerance keeps tiny real changes
-from failing builds, the test keeps noise from doing it. Which way is worse is the metric's own
-declaration (:class:`benchmark.metrics.MetricSpec`): rank distance, lower is better, regresses
-when it rises by more than ``max_rank_distance_increase`` ranks, significantly.
+A setting (or aggregate) regresses on a metric (mAP, accuracy...) when the metric drops by more
+than ``max_drop`` (absolute) *and* the drop is significant: a paired test on the per-query values,
+Holm-corrected over every setting, aggregate and metric of the task, at ``alpha``. Both
+conditions: the tolerance keeps tiny real changes from failing builds, the test keeps noise from
+doing it. Which way is worse, and which test applies, is the metric's own declaration
+(:class:`benchmark.metrics.MetricSpec`): rank distance, lower is better, regresses when it rises
+by more than ``max_rank_distance_increase`` ranks, significantly; accuracy, a 0/1 outcome per
+query, is tested by McNemar's exact test, the continuous metrics by ``test``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ class Tolerance:
     max_drop: float = 0.01
     max_rank_distance_increase: float = 10.0
     alpha: float = 0.05
-    test: str = "student"
+    test: str = "student"  # for continuous metrics; binary ones always get McNemar's exact test
+    metrics: tuple[str, ...] = ()  # the metrics checked; () = compare.DEFAULT_METRICS the results hold
 
     def allowed(self, spec: MetricSpec) -> float:
         """How far ``spec`` may move the wrong way before it counts: ``max_drop`` for scores,
@@ -48,21 +51,22 @@ def judge(rows: list[Comparison], tol: Tolerance) -> list[Comparison]:
 
 
 def check_task(baseline: TaskResult, candidate: TaskResult, tol: Tolerance) -> list[Comparison]:
-    return judge(compare_task(baseline, candidate, test=tol.test), tol)
+    return judge(compare_task(baseline, candidate, test=tol.test, metrics=tol.metrics or None), tol)
 
 
 def junit_xml(report: dict[str, list[Comparison]], tol: Tolerance) -> bytes:
-    """One test suite per task, one test case per setting and aggregate; regressions fail."""
+    """One test suite per task, one test case per setting (or aggregate) and metric, classed by
+    task and metric (``tatoeba.accuracy``); regressions fail, naming the test that found them."""
     suites = ET.Element("testsuites", name="xbench check")
     for task, rows in report.items():
         failures = sum(r.status == "regression" for r in rows)
         suite = ET.SubElement(suites, "testsuite", name=f"xbench check {task}", tests=str(len(rows)), failures=str(failures), errors="0", skipped="0")
         for row in rows:
-            case = ET.SubElement(suite, "testcase", classname=f"{task}.{row.kind}", name=row.label)
-            text = f"{row.a:.4f} -> {row.b:.4f} ({row.delta:+.4f}), p_holm={row.p_holm:.3g}, n={row.n}"
+            case = ET.SubElement(suite, "testcase", classname=f"{task}.{row.metric}", name=row.label)
+            text = f"{row.metric} {row.a:.4f} -> {row.b:.4f} ({row.delta:+.4f}), p_holm={row.p_holm:.3g} ({row.test}), n={row.n}"
             if row.status == "regression":
                 failure = ET.SubElement(case, "failure", message=f"regression: {text}", type="regression")
-                failure.text = f"max drop {tol.max_drop}, alpha {tol.alpha} ({tol.test} test, Holm-corrected)"
+                failure.text = f"allowed {tol.allowed(metric_spec(row.metric))}, alpha {tol.alpha} ({row.test} test, Holm-corrected)"
             else:
                 ET.SubElement(case, "system-out").text = f"{row.status}: {text}"
     ET.indent(suites)
@@ -81,11 +85,18 @@ def markdown_summary(report: dict[str, list[Comparison]], tol: Tolerance, baseli
         lines.append(f"**{task}**: {'FAIL' if regressions else 'pass'}, {regressions} regression(s), "
                      f"{sum(r.status == 'improvement' for r in rows)} improvement(s) of {len(rows)} checked")
         if notable:
-            lines += ["", "| setting | baseline | candidate | change | p (Holm) | |", "|---|---|---|---|---|---|"]
-            lines += [f"| {r.label} | {r.a:.4f} | {r.b:.4f} | {r.delta:+.4f} | {r.p_holm:.3g} | {r.status} |" for r in notable]
+            lines += ["", "| setting | metric | baseline | candidate | change | p (Holm) | test | |", "|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {r.label} | {r.metric} | {r.a:.4f} | {r.b:.4f} | {r.delta:+.4f} | {r.p_holm:.3g} | {r.test} | {r.status} |" for r in notable]
         lines.append("")
-    lines.append(f"Regression: mAP drop > {tol.max_drop} and significant at {tol.alpha} ({tol.test} test, Holm).")
+    lines.append(f"Regression: a drop > {tol.max_drop} (rank distance: a rise > {tol.max_rank_distance_increase}) significant at "
+                 f"{tol.alpha}, Holm-corrected; tests: {tests_used(report)}.")
     return "\n".join(lines) + "\n"
+
+
+def tests_used(report: dict[str, list[Comparison]]) -> str:
+    """Which test each checked metric got, e.g. ``accuracy: mcnemar-exact, map: student``."""
+    used = {r.metric: r.test for rows in report.values() for r in rows}
+    return ", ".join(f"{metric}: {test}" for metric, test in used.items()) or "none"
 
 
 def append_github_summary(text: str) -> None:

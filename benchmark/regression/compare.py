@@ -1,10 +1,12 @@
 """Two results of the same task side by side, setting by setting, with paired significance.
 
 Used by ``xbench compare`` and ``xbench check``. Values are recomputed from the per-query rows
-both results share (for two full runs: every query, so they equal the stated mAPs), which lets a
-sampled or language-subset run be compared with a full baseline like for like. Each setting's
-difference is tested on its paired per-query AP, each aggregate on the pooled per-query values of
-its settings, and the p-values are Holm-corrected over everything tested.
+both results share (for two full runs: every query, so they equal the stated values), which lets a
+sampled or language-subset run be compared with a full baseline like for like. Each compared
+metric (accuracy and mAP where the task has them, and the rank distance; or those asked for) is
+tested per setting on its paired per-query values and per aggregate on the pooled per-query
+values of its settings, by the test its spec calls for (McNemar's exact test for accuracy's 0/1
+outcomes), and the p-values are Holm-corrected over everything tested.
 """
 
 from __future__ import annotations
@@ -12,26 +14,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from benchmark.engine.settings import Setting
 from benchmark.errors import UsageError, XbenchError
-from benchmark.metrics import metric_spec
+from benchmark.metrics import MetricSpec, metric_spec
 from benchmark.metrics.aggregate import BIAS_METRICS, KINDS
 from benchmark.results import TaskResult
 from benchmark.results.io import read_json
 from benchmark.results.schema import PER_QUERY_SUFFIX
-from .significance import holm, paired_frame, p_value
+from .significance import holm, paired_frame, p_value, chosen_test
 
 
 @dataclass
 class Comparison:
-    """One compared quantity: a setting's mAP, or an aggregate (Mono, Cross, Multi mAP or a bias
-    metric such as the rank distance: then ``setting`` is None and ``kind`` names the aggregate).
-    ``metric`` names the spec that says which way is better."""
+    """One compared quantity: a setting's value of a metric (mAP, accuracy...), or an aggregate
+    (the metric's Mono, Cross, Multi macro mean, or a bias metric such as the rank distance: then
+    ``setting`` is None and ``kind`` names the aggregate). ``metric`` names the spec that says
+    which way is better; ``test`` the paired test that gave ``p``."""
 
     kind: str
     setting: Setting | None
@@ -40,6 +43,7 @@ class Comparison:
     b: float
     n: int
     p: float
+    test: str
     p_holm: float = 1.0
     status: str | None = None  # set by a regression check
 
@@ -54,8 +58,8 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """The row as ``--json`` prints it."""
         row = {"kind": self.kind, "query_lang": self.setting.query_lang if self.setting else "",
-               "corpus_lang": self.setting.corpus_lang if self.setting else "", "a": self.a, "b": self.b, "delta": self.delta,
-               "n": self.n, "p": self.p, "p_holm": self.p_holm}
+               "corpus_lang": self.setting.corpus_lang if self.setting else "", "metric": self.metric, "a": self.a, "b": self.b, "delta": self.delta,
+               "n": self.n, "test": self.test, "p": self.p, "p_holm": self.p_holm}
         return row if self.status is None else dict(row, status=self.status)
 
 
@@ -110,14 +114,38 @@ def incomparable(a: TaskResult, b: TaskResult) -> str | None:
     return None
 
 
-def compare_task(a: TaskResult, b: TaskResult, test: str = "student") -> list[Comparison]:
-    """The aggregates and every setting of ``b`` compared with ``a``, with raw and Holm p-values."""
+# compared unless --metric says otherwise, when both per-query tables hold them
+DEFAULT_METRICS = ("accuracy", "map", *BIAS_METRICS)
+
+
+def compared_metrics(a: TaskResult, b: TaskResult, requested: Sequence[str] | None = None) -> list[MetricSpec]:
+    """The metrics compared between ``a`` and ``b``: those ``requested`` (default
+    :data:`DEFAULT_METRICS`) whose per-query column the task's results hold. A metric only one of
+    them holds cannot be compared like for like: a usage error naming it."""
+    columns_a, columns_b = set(a.per_query.columns), set(b.per_query.columns)
+    specs = []
+    for spec in (metric_spec(name) for name in (requested or DEFAULT_METRICS)):
+        if (spec.column in columns_a) != (spec.column in columns_b):
+            which = "baseline (A)" if spec.column in columns_a else "candidate (B)"
+            raise UsageError(f"cannot compare {a.task} results on {spec.name}: only the {which} computed it")
+        if spec.column in columns_a:
+            specs.append(spec)
+    return specs
+
+
+def compare_task(a: TaskResult, b: TaskResult, test: str = "student", metrics: Sequence[str] | None = None) -> list[Comparison]:
+    """The aggregates and every setting of ``b`` compared with ``a`` on each compared metric
+    (:func:`compared_metrics`), with raw and Holm p-values. Each metric is tested by the test its
+    spec calls for (:func:`~benchmark.regression.significance.chosen_test`); ``test`` is the one
+    for continuous metrics. Rows: per metric, the Mono, Cross, Multi aggregates; then the bias
+    metrics' aggregates; then per setting, one row per metric."""
     reason = incomparable(a, b)
     if reason:
         raise UsageError(f"cannot compare {a.task} results: {reason}")
-    ap = metric_spec("map")
-    bias = [metric_spec(name) for name in BIAS_METRICS]
-    joined, unmatched = paired_frame(a.per_query, b.per_query, (ap.column, *(spec.column for spec in bias)))
+    specs = compared_metrics(a, b, metrics)
+    bias = [spec for spec in specs if spec.name in BIAS_METRICS]
+    headline = [spec for spec in specs if spec.name not in BIAS_METRICS]
+    joined, unmatched = paired_frame(a.per_query, b.per_query, tuple(spec.column for spec in specs))
     if len(unmatched):  # a query of b the baseline lacks: other data, not a sample of it
         first = unmatched.iloc[0]
         raise UsageError(f"cannot compare {a.task} results: {len(unmatched)} queries missing from the baseline, "
@@ -128,30 +156,42 @@ def compare_task(a: TaskResult, b: TaskResult, test: str = "student") -> list[Co
         # a language subset has a smaller multilingual pool: its ranks there are not the baseline's
         settings = [k for k in settings if k.kind != "multi"]
     rows: list[Comparison] = []
-    for kind in KINDS:  # Mono, Cross, Multi: AP over the settings of each kind
-        keys = [k for k in settings if k.kind == kind]
-        if keys:
-            rows.append(_pooled(kind, ap.name, [groups[k] for k in keys], ap.column, test))
+    for spec in headline:
+        for kind in KINDS:  # Mono, Cross, Multi: the metric over the settings of each kind
+            keys = [k for k in settings if k.kind == kind]
+            if keys:
+                rows.append(_pooled(kind, spec, [groups[k] for k in keys], chosen_test(spec, test)))
     for spec in bias:  # each bias metric over the settings it applies to, named by itself
         parts = [groups[k] for k in settings if spec.applies_to(k.kind)]
         if parts:
-            rows.append(_pooled(spec.name, spec.name, parts, spec.column, test))
+            rows.append(_pooled(spec.name, spec, parts, chosen_test(spec, test)))
     for key in settings:
         part = groups[key]
-        values_a, values_b = part[f"{ap.column}_a"], part[f"{ap.column}_b"]
-        rows.append(_compared(key.kind, key, ap.name, values_a.mean(), values_b.mean(), values_a, values_b, test))
+        for spec in headline:
+            values_a, values_b = part[f"{spec.column}_a"], part[f"{spec.column}_b"]
+            rows.append(_compared(key.kind, key, spec.name, values_a.mean(), values_b.mean(), values_a, values_b, chosen_test(spec, test)))
     for row, adjusted in zip(rows, holm([r.p for r in rows])):
         row.p_holm = float(adjusted)
     return rows
 
 
-def _pooled(kind: str, metric: str, parts: list[pd.DataFrame], column: str, test: str) -> Comparison:
+def measured(report: dict[str, list[Comparison]], requested: Sequence[str]) -> dict[str, list[Comparison]]:
+    """The tasks of ``report`` that have rows, once every ``requested`` metric was measured by
+    at least one of them: a metric asked for that no compared result holds (``--metric
+    accuracy`` on LAReQA alone) is a usage error naming it, not a silent pass."""
+    for name in requested:
+        if not any(r.metric == metric_spec(name).name for rows in report.values() for r in rows):
+            raise UsageError(f"--metric {name}: no compared result of {', '.join(report) or 'any task'} has it")
+    return {task: rows for task, rows in report.items() if rows}
+
+
+def _pooled(kind: str, spec: MetricSpec, parts: list[pd.DataFrame], test: str) -> Comparison:
     """An aggregate: the macro mean over its settings, tested on their pooled per-query values."""
-    pooled = pd.concat(parts)
-    return _compared(kind, None, metric, np.mean([p[f"{column}_a"].mean() for p in parts]), np.mean([p[f"{column}_b"].mean() for p in parts]),
+    pooled, column = pd.concat(parts), spec.column
+    return _compared(kind, None, spec.name, np.mean([p[f"{column}_a"].mean() for p in parts]), np.mean([p[f"{column}_b"].mean() for p in parts]),
                      pooled[f"{column}_a"], pooled[f"{column}_b"], test)
 
 
 def _compared(kind: str, setting: Setting | None, metric: str, value_a: float, value_b: float, per_a: Any, per_b: Any, test: str) -> Comparison:
     return Comparison(kind, setting, metric, float(value_a), float(value_b), int(len(per_a)),
-                      p_value(np.asarray(per_a, dtype=np.float64), np.asarray(per_b, dtype=np.float64), test))
+                      p_value(np.asarray(per_a, dtype=np.float64), np.asarray(per_b, dtype=np.float64), test), test)

@@ -15,7 +15,7 @@ from pathlib import Path
 from benchmark.errors import UsageError
 from .check import Tolerance, append_github_summary, check_task, markdown_summary, write_junit
 from benchmark.results import TaskResult
-from .compare import Comparison, load
+from .compare import Comparison, load, measured
 
 Report = dict[str, list[Comparison]]  # task -> judged rows
 
@@ -41,7 +41,7 @@ def judge_candidates(candidates: list[TaskResult], baseline: Path, tol: Toleranc
         report[result.task] = check_task(baselines[result.task], result, tol)
     if not report:
         raise Unpaired("nothing to check: no candidate result")
-    return report
+    return measured(report, tol.metrics)
 
 
 def failed(report: Report) -> bool:

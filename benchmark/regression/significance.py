@@ -1,7 +1,16 @@
-"""Paired significance tests on per-query scores (ranx's tests), and Holm's correction.
+"""Paired significance tests on per-query scores, and Holm's correction.
 
 Two results are comparable query by query because every per-query row is keyed by (kind, query
 language, corpus language, query id); :func:`paired_frame` aligns them on that key.
+
+Which test a metric gets is its spec's to say (:func:`chosen_test`). A continuous per-query value
+(AP, nDCG@k...) gets the configured test: Student's paired t or Fisher's randomization. A binary
+one (accuracy: a query's best relevant candidate ranks first or not) gets McNemar's exact test.
+On 0/1 pairs the t-test and the randomization test are only approximations (the t-test's normal
+theory is asymptotic, the randomization test samples), while McNemar's exact test is the standard
+test for paired binary outcomes, such as the per-sentence hits of LASER/XTREME-style bitext
+accuracy: it looks only at the discordant queries and computes its p-value exactly, with no
+resampling.
 """
 
 from __future__ import annotations
@@ -11,10 +20,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from benchmark.errors import XbenchError
+from benchmark.metrics import MetricSpec
 from benchmark.results.schema import PER_QUERY_KEY_COLUMNS
 
 KEY = [*PER_QUERY_KEY_COLUMNS]  # a setting's fields and the query id
-TESTS = ("student", "fisher")
+TESTS = ("student", "fisher")  # the tests a user chooses between for continuous metrics
+MCNEMAR = "mcnemar-exact"  # the test of every binary metric, whatever the choice
 
 
 def paired_frame(a: pd.DataFrame, b: pd.DataFrame, metrics: Sequence[str], key: Sequence[str] = KEY) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -34,14 +46,22 @@ def paired_scores(a: pd.DataFrame, b: pd.DataFrame, metric: str = "ap", key: Seq
     return joined[f"{metric}_a"].to_numpy(np.float64), joined[f"{metric}_b"].to_numpy(np.float64)
 
 
+def chosen_test(spec: MetricSpec, configured: str) -> str:
+    """The paired test of ``spec``'s per-query values: McNemar's exact test for a binary outcome,
+    else the ``configured`` one (``student`` or ``fisher``)."""
+    return MCNEMAR if spec.outcome == "binary" else configured
+
+
 def p_value(a: np.ndarray, b: np.ndarray, test: str = "student", n_permutations: int = 1000, seed: int = 42) -> float:
     """Two-sided p-value that the paired samples ``a`` and ``b`` share a mean.
 
     Identical samples give 1.0 (no evidence of a difference) rather than the NaN of a t-test with
     zero variance.
     """
-    if test not in TESTS:
-        raise ValueError(f"unknown test {test!r}; use one of {', '.join(TESTS)}")
+    if test not in (*TESTS, MCNEMAR):
+        raise ValueError(f"unknown test {test!r}; use one of {', '.join((*TESTS, MCNEMAR))}")
+    if test == MCNEMAR:
+        return mcnemar_exact_p_value(a, b)
     if len(a) == 0 or np.array_equal(a, b):
         return 1.0
     if test == "student":
@@ -52,6 +72,32 @@ def p_value(a: np.ndarray, b: np.ndarray, test: str = "student", n_permutations:
         value = randomization_p_value(a, b, n_permutations, seed)
     value = float(value)
     return 1.0 if np.isnan(value) else value
+
+
+def mcnemar_exact_p_value(a: np.ndarray, b: np.ndarray) -> float:
+    """McNemar's exact test of paired 0/1 outcomes: two-sided exact binomial test on the
+    discordant pairs. With ``n10`` queries right in ``a`` only and ``n01`` right in ``b`` only,
+    under the null each discordant query is as likely to go either way, so
+    p = min(1, 2 P[X <= min(n10, n01)]) with X ~ Binomial(n10 + n01, 1/2); 1.0 when no query is
+    discordant. Concordant queries carry no information about the difference and do not count.
+
+    scipy's ``binomtest`` (a dependency of ranx) computes the binomial tail: with p = 1/2 the
+    distribution is symmetric and its two-sided p-value is exactly the doubled tail above.
+    A value other than 0 or 1 is refused: the test would silently answer another question.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    for values in (a, b):
+        if not np.isin(values, (0.0, 1.0)).all():
+            bad = values[~np.isin(values, (0.0, 1.0))][0]
+            raise XbenchError(f"McNemar's test needs per-query values of 0 or 1, got {float(bad)!r}")
+    right_a_only = int(((a == 1.0) & (b == 0.0)).sum())
+    right_b_only = int(((a == 0.0) & (b == 1.0)).sum())
+    discordant = right_a_only + right_b_only
+    if discordant == 0:
+        return 1.0
+    from scipy.stats import binomtest
+
+    return min(1.0, float(binomtest(min(right_a_only, right_b_only), discordant, 0.5).pvalue))
 
 
 def randomization_p_value(a: np.ndarray, b: np.ndarray, n_permutations: int = 1000, seed: int = 42, block: int = 64) -> float:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from .check import tests_used
 from .compare import Comparison
 
 
 def compare_view(task: str, name_a: str, name_b: str, rows: list[Comparison], alpha: float) -> str:
-    """One task's comparison: which model is A and which B, then one row per aggregate and setting
-    (B - A and the Holm-corrected p-value, starred at or below ``alpha``), then a blank line."""
-    table = [[r.kind, r.setting.query_lang if r.setting else "", r.setting.corpus_lang if r.setting else "", f"{r.a:.4f}", f"{r.b:.4f}",
-              f"{r.delta:+.4f}", f"{r.p_holm:.3g}" + (" *" if r.p_holm <= alpha else "")] for r in rows]
-    headers = ["kind", "query", "corpus", "A", "B", "B - A", "p (Holm)"]
+    """One task's comparison: which model is A and which B, then one row per aggregate or setting
+    and metric (B - A, the Holm-corrected p-value, starred at or below ``alpha``, and the paired
+    test that gave it), then a blank line."""
+    table = [[r.kind, r.setting.query_lang if r.setting else "", r.setting.corpus_lang if r.setting else "", r.metric, f"{r.a:.4f}", f"{r.b:.4f}",
+              f"{r.delta:+.4f}", f"{r.p_holm:.3g}" + (" *" if r.p_holm <= alpha else ""), r.test] for r in rows]
+    headers = ["kind", "query", "corpus", "metric", "A", "B", "B - A", "p (Holm)", "test"]
     return f"{task}: A = {name_a}, B = {name_b}\n{tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)}\n"
 
 
@@ -22,11 +24,11 @@ def check_view(report: dict[str, list[Comparison]], failed: bool) -> str:
     lines = []
     for task, rows in report.items():
         notable = [r for r in rows if r.status != "ok"]
-        lines.append(f"{task}: {len(rows)} checked, {sum(r.status == 'regression' for r in rows)} regression(s), "
+        lines.append(f"{task}: {len(rows)} checked ({tests_used({task: rows})}), {sum(r.status == 'regression' for r in rows)} regression(s), "
                      f"{sum(r.status == 'improvement' for r in rows)} improvement(s)")
         if notable:
-            table = [[r.label, f"{r.a:.4f}", f"{r.b:.4f}", f"{r.delta:+.4f}", f"{r.p_holm:.3g}", r.status] for r in notable]
-            headers = ["setting", "baseline", "candidate", "change", "p (Holm)", "status"]
+            table = [[r.label, r.metric, f"{r.a:.4f}", f"{r.b:.4f}", f"{r.delta:+.4f}", f"{r.p_holm:.3g}", r.test, r.status] for r in notable]
+            headers = ["setting", "metric", "baseline", "candidate", "change", "p (Holm)", "test", "status"]
             lines.append(tabulate(table, headers=headers, tablefmt="github", disable_numparse=True))
     lines.append("FAIL: regression" if failed else "PASS")
     return "\n".join(lines)
