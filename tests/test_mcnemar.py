@@ -23,6 +23,7 @@ from benchmark.regression.views import check_view, compare_view
 from benchmark.results import TaskResult
 from benchmark.results.io import write_document
 from tests.fixtures.tiny_result import tiny_result
+from tests.paths import SHARED_TATOEBA
 
 N = 40  # queries per setting
 SETTINGS = [("cross", "kab", "eng"), ("cross", "eng", "kab"), ("cross", "bre", "eng"), ("cross", "eng", "bre")]
@@ -188,3 +189,37 @@ def test_cli_metric_option(tmp_path):
     assert result.exit_code == 2 and "--metric accuracy: no compared result of tiny has it" in result.output
     result = run(main, ["check", "--candidate", str(tmp_path / "b"), "--baseline", str(tmp_path / "a"), "--metric", "bleu"])
     assert result.exit_code == 2 and "unknown metric 'bleu'" in result.output
+
+
+tatoeba = pytest.mark.skipif(SHARED_TATOEBA is None, reason="../shared/data/tatoeba not present")
+
+
+@tatoeba
+def test_check_on_tatoeba_names_mcnemar_and_its_p_values_recompute(tmp_path):
+    """End to end on real Tatoeba (kab, bre): a degraded model fails the check on accuracy by
+    McNemar's exact test, the baseline's own model passes, and each accuracy row's raw p-value is
+    the exact binomial tail of the discordant queries counted here from the two per-query tables."""
+    env = {"XBENCH_DATA": str(SHARED_TATOEBA)}
+
+    def cli(*args):
+        return CliRunner().invoke(main, [str(a) for a in args], env=env)
+
+    common = ("--task", "tatoeba", "--langs", "kab,bre", "--cache-dir", tmp_path / "cache", "-q")
+    assert cli("run", "--model", "tests.encoders_for_tests:Cosine", "--output", tmp_path / "base", *common).exit_code == 0
+    result = cli("check", "--model", "tests.encoders_for_tests:Noisy", "--baseline", tmp_path / "base", "--output", tmp_path / "noisy", "--json", *common)
+    assert result.exit_code == 1, result.output
+    rows = json.loads(result.output)["tatoeba"]
+    accuracy = [r for r in rows if r["metric"] == "accuracy"]
+    assert len(accuracy) == 1 + 4 and {r["test"] for r in accuracy} == {"mcnemar-exact"}
+    assert {r["test"] for r in rows if r["metric"] == "map"} == {"student"}
+    assert any(r["status"] == "regression" for r in accuracy)
+    a = TaskResult.from_file(tmp_path / "base" / "tatoeba.json").per_query
+    b = TaskResult.from_file(tmp_path / "noisy" / "tatoeba.json").per_query
+    joined = a.merge(b, on=["kind", "query_lang", "corpus_lang", "query_id"], suffixes=("_a", "_b"))
+    for row in accuracy[1:]:
+        part = joined[(joined.query_lang == row["query_lang"]) & (joined.corpus_lang == row["corpus_lang"])]
+        only_a = int(((part.accuracy_a == 1) & (part.accuracy_b == 0)).sum())
+        only_b = int(((part.accuracy_a == 0) & (part.accuracy_b == 1)).sum())
+        assert row["p"] == pytest.approx(exact(min(only_a, only_b), only_a + only_b) if only_a + only_b else 1.0, rel=1e-9)
+    same = cli("check", "--model", "tests.encoders_for_tests:Cosine", "--baseline", tmp_path / "base", "--output", tmp_path / "same", *common)
+    assert same.exit_code == 0 and "accuracy: mcnemar-exact" in same.output and "PASS" in same.output
