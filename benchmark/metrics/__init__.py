@@ -60,6 +60,7 @@ class MetricSpec:
         return macro_mean(r[self.name] for r in records if (r["kind"] == kind if kind else self.applies_to(r["kind"])))
 
 
+BINARY_FAMILIES = ("hit_rate",)  # 1 when a relevant candidate is in the top k, else 0
 CUTOFF_FAMILIES = ("ndcg", "recall", "mrr", "map", "precision", "hit_rate")
 
 METRICS: Registry[MetricSpec] = Registry("metric", builtins={
@@ -67,7 +68,8 @@ METRICS: Registry[MetricSpec] = Registry("metric", builtins={
     "accuracy": MetricSpec("accuracy", higher_is_better=True, unit="score", column="accuracy", outcome="binary"),
     "rank_distance": MetricSpec("rank_distance", higher_is_better=False, unit="ranks", column="rank_distance", kinds=("multi",)),
     # the cutoff families: "ndcg@10" is the spec of "ndcg@k" with k = 10
-    **{f"{family}@k": MetricSpec(f"{family}@k", higher_is_better=True, unit="score", column=f"{family}@k")
+    **{f"{family}@k": MetricSpec(f"{family}@k", higher_is_better=True, unit="score", column=f"{family}@k",
+                                 outcome="binary" if family in BINARY_FAMILIES else "continuous")
        for family in CUTOFF_FAMILIES},
 })
 
