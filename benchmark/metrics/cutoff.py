@@ -44,7 +44,8 @@ def ranx_metrics(qrels: np.ndarray, run: np.ndarray, metrics: tuple[str, ...]) -
         return {m: np.zeros(len(qrels)) for m in metrics}
     from ranx import evaluate  # imported here: numba start-up is paid only when cutoff metrics are asked for
 
-    values = evaluate(qrels, run, list(metrics), return_mean=False, threads=0, save_results_in_run=False)
-    if len(metrics) == 1:
-        values = {metrics[0]: values}
+    # ranx (0.3.21) fails on one metric with a cutoff and per-query values (it looks the answer up
+    # by the family, KeyError 'ndcg'); named twice, the metric comes back keyed by its own name
+    names = list(metrics) if len(metrics) > 1 else [metrics[0], metrics[0]]
+    values = evaluate(qrels, run, names, return_mean=False, threads=0, save_results_in_run=False)
     return {m: np.asarray(values[m], dtype=np.float64) for m in metrics}
