@@ -35,7 +35,8 @@ def test_unknown_metric_names(name):
 
 
 def test_parametric_names_are_looked_up_by_family():
-    check_metric_names(["map", "rank_distance", "ndcg@10", "recall@100", "mrr@10", "map@100", "hit_rate@1", "precision@5"])
+    check_metric_names(["map", "rank_distance", "ndcg@10", "recall@100", "mrr@10", "map@100", "hit_rate@1", "precision@5", "f1@10",
+                        "ndcg_burges@10", "accuracy"])
     assert "ndcg@k" in METRICS.names() and "ndcg@10" not in METRICS.names()
 
 

@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from benchmark.cli import main
 from benchmark.encoders import openai_http
 from tests.conftest import LANGS, write_task_definition
+from tests.fixtures.bitext_files import bitext_fields, write_pair, write_task_toml
 
 REPO = Path(__file__).resolve().parents[1]
 BOARD_SUBMISSION = REPO / "leaderboard" / "submissions" / "ngram-hash-3-512__0e42a98ee57c"
@@ -223,6 +224,13 @@ def corpus(tmp_path_factory, synthetic) -> Corpus:
         target.write_bytes(content if content is not None else target.read_bytes()[:300])
         write_task_definition(base / f"task-{name}.toml", f"broken-{name}", root, "synth/{lang}.json", LANGS)
         c[f"data_{name}"], c[f"task_{name}"] = str(root), str(base / f"task-{name}.toml")
+    # bitext (a pivot task): a broken side of a pair, pinned, and a definition that breaks a pivot rule
+    for name, (own, fields) in {"lines": (["un", "deux"], {}), "notutf8": (b"\xff\n", {}), "blank": (["un", " "], {}),
+                                "pivotlisted": (["un"], {"languages": ["fra", "eng"]}), "mono": (["un"], {"settings": ["mono"]})}.items():
+        root = base / f"data-bitext-{name}"
+        write_pair(root, "fra", "eng", own, ["one"])
+        write_task_toml(base / f"task-bitext-{name}.toml", root, bitext_fields(f"bitext-{name}", ["fra"], **fields))
+        c[f"data_bitext_{name}"], c[f"task_bitext_{name}"] = str(root), str(base / f"task-bitext-{name}.toml")
     return c
 
 
@@ -298,8 +306,15 @@ CASES = [
     ("run-data-wrong-types", _data_run("wrongtypes")),
     ("run-data-modified", ["run", "--model", "ngram-hash", "--task", "{task}", "--data-dir", "{data_garbage}", "-q",
                            "--output", "{base}/out", "--cache-dir", "{cache}"]),
+    *[(f"run-bitext-{name}", _data_run(f"bitext_{name}")) for name in ("lines", "notutf8", "blank", "pivotlisted", "mono")],
+    ("run-metrics-unknown", [*NGRAM, "--metrics", "bleu@4"]),
+    ("run-metrics-empty", [*NGRAM, "--metrics", ","]),
+    ("run-metrics-huge-cutoff", [*NGRAM, "--metrics", "recall@99999999999999999999"]),
+    ("run-metrics-not-utf8", [*NGRAM, "--metrics", "map@\udcff"]),
     # ---- tasks
     ("tasks-extra-argument", ["tasks", "stray"]),
+    ("tasks-name-is-dir", ["tasks", "{toml_dir}"]),
+    ("tasks-name-garbage-toml", ["tasks", "{toml_garbage}"]),
     ("tasks-unknown-option", ["tasks", "--verbose"]),
     ("tasks-data-dir-is-file", ["tasks", "--data-dir", "{file}"]),
     # ---- submit
@@ -347,6 +362,7 @@ CASES = [
     ("check-sample-zero", ["check", "--baseline", "{good}", "--model", "ngram-hash", "--sample", "0"]),
     ("check-junit-under-file", ["check", "--baseline", "{good}", "--candidate", "{good}", "--junit", "{file}/x.xml"]),
     ("check-other-task", ["check", "--baseline", "{good}", "--candidate", "{other_task}"]),
+    ("check-model-metrics-unknown", ["check", "--baseline", "{good}", "--model", "ngram-hash", "--metrics", "hits@3"]),
     ("check-model-bad-api-base", ["check", "--baseline", "{good}", "--model", "openai:m", "--api-base", "nope"]),
     ("check-model-output-under-file", ["check", "--baseline", "{good}", "--model", "ngram-hash", "--task", "{task}",
                                        "--data-dir", "{data}", "--output", "{file}/o"]),

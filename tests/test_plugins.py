@@ -100,3 +100,4 @@ def test_builtin_tasks_and_counts_from_definition():
     rows = {r["task"]: r for r in json.loads(result.output)}
     assert (rows["xquad-r"]["mono"], rows["xquad-r"]["cross"], rows["xquad-r"]["multi"]) == (11, 110, 11)
     assert (rows["mlqa-r"]["mono"], rows["mlqa-r"]["cross"], rows["mlqa-r"]["multi"]) == (7, 42, 7)
+    assert rows["mlqa-r"]["settings"] == 56 and rows["mlqa-r"]["pairing"] == "all" and not rows["mlqa-r"]["symmetric"]

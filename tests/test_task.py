@@ -134,17 +134,19 @@ def test_tasks_counts_from_data_and_from_the_definition(synthetic, tmp_path):
     from_data = task_counts(definition, synthetic.root)
     task = load_task(definition, synthetic.root)
     kinds = [p.setting.kind for p in task.plans]
-    assert from_data == {"task": "synthp", "languages": "en de fr", "mono": kinds.count("mono"), "cross": kinds.count("cross"),
-                         "multi": kinds.count("multi"), "queries": task.data.n_queries, "candidates": task.data.n_candidates,
-                         "counted": "data"}
+    declared = {"task": "synthp", "format": "lareqa", "pairing": "all", "pivot": None, "symmetric": False, "languages": ["en", "de", "fr"],
+                "groups": {}}
+    assert from_data == {**declared, "mono": kinds.count("mono"), "cross": kinds.count("cross"), "multi": kinds.count("multi"),
+                         "settings": len(kinds), "queries": task.data.n_queries, "candidates": task.data.n_candidates, "counted": "data"}
     without = task_counts(definition, tmp_path)
-    assert without == {"task": "synthp", "languages": "en de fr", "mono": 3, "cross": 6, "multi": 3, "queries": None,
-                       "candidates": None, "counted": "definition"}
+    assert without == {**declared, "mono": 3, "cross": 6, "multi": 3, "settings": 12, "queries": None, "candidates": None,
+                       "counted": "definition"}
     assert list(without) == list(from_data)  # the same columns in the same order (xbench tasks --json)
     table = tasks_table([from_data, without]).splitlines()
-    assert table[0].split("|")[1:-1] == [" task   ", " languages   ", " mono   ", " cross   ", " multi (query langs)   ",
-                                         " queries   ", " candidates   ", " counted from   "]
-    assert "| -         | -            | definition     |" in table[-1]
+    assert [cell.strip() for cell in table[0].split("|")[1:-1]] == [
+        "task", "pairing", "symmetric", "languages", "groups", "mono", "cross", "multi", "settings", "queries", "candidates", "counted from"]
+    assert [cell.strip() for cell in table[-1].split("|")[1:-1]] == [
+        "synthp", "all", "no", "3", "-", "3", "6", "3", "12", "-", "-", "definition"]
 
 
 def test_validation_expects_exactly_the_protocol_settings(synthetic):

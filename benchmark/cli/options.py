@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import click
 
-from benchmark.errors import UsageError
+from benchmark.errors import UsageError, XbenchError
 
 
 def _split_langs(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -17,6 +17,22 @@ def _split_langs(_ctx: click.Context, _param: click.Parameter, value: tuple[str,
     if value and not langs:  # `--langs ""` or `--langs ,` is a mistake, not "every language"
         raise click.BadParameter("no language code given", param_hint="--langs")
     return langs or None
+
+
+def _split_metrics(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--metrics``: names comma-separated or repeated, first mention kept; each checked against
+    the metrics xbench computes (ranx's cutoff families with k), a bad one a usage error (exit 2)."""
+    from benchmark.metrics import metric_spec
+
+    names = tuple(dict.fromkeys(x.strip() for v in value for x in v.split(",") if x.strip()))
+    if value and not names:
+        raise UsageError("--metrics: no metric name given")
+    for name in names:
+        try:
+            metric_spec(name)
+        except XbenchError as exc:
+            raise UsageError(f"--metrics: {exc}") from None
+    return names
 
 
 def _options(*decorators: Callable) -> Callable:
@@ -37,6 +53,8 @@ evaluation_options = _options(
     click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=f"Data root(s), several separated by {os.pathsep!r}, each searched itself and in the task's data folder "
                  "(e.g. ../shared/data serves every task); else $XBENCH_DATA, read the same way; else the user cache."),
     click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Embedding cache (else $XBENCH_CACHE, else the user cache)."),
+    click.option("--metrics", multiple=True, callback=_split_metrics, help="Metrics to compute besides the task's, comma-separated (repeatable): "
+                 "ranx cutoff metrics FAMILY@K (ndcg, recall, mrr, map, precision, hit_rate, f1, ndcg_burges), or accuracy. E.g. map@10,recall@50."),
     click.option("--candidate-text", type=click.Choice(["sentence", "sentence+context"]), default=None, help="Candidate text (default: the task's, 'sentence')."),
     click.option("--query-prompt", default="", help='Text put before every query, e.g. "query: ".'),
     click.option("--passage-prompt", default="", help='Text put before every candidate, e.g. "passage: ".'),
@@ -64,7 +82,7 @@ def check_text(**values: Any) -> None:
 
 
 # options that change the numbers, and so belong in the command that reproduces a result
-NUMERIC_OPTIONS = ("model", "tasks", "langs", "candidate_text", "query_prompt", "passage_prompt", "max_length", "normalize",
+NUMERIC_OPTIONS = ("model", "tasks", "langs", "metrics", "candidate_text", "query_prompt", "passage_prompt", "max_length", "normalize",
                    "pooling", "api_base", "allow_modified_data", "sample", "seed")
 
 
@@ -82,7 +100,7 @@ def reproduce(ctx: click.Context) -> str:
         if ctx.get_parameter_source(param.name) == click.core.ParameterSource.DEFAULT or value in (None, (), ""):
             continue
         flag = max(param.opts, key=len)
-        if param.name == "langs":
+        if param.name in ("langs", "metrics"):
             words += [flag, ",".join(value)]
         elif isinstance(value, tuple):
             for item in value:

