@@ -162,8 +162,11 @@ def test_an_insignificant_accuracy_drop_passes():
 
 def test_a_metric_only_one_side_computed_or_none_did_is_refused():
     lareqa = TaskResult(*tiny_result())
+    without = TaskResult(bitext().to_dict(), bitext().per_query.drop(columns="accuracy"))
     with pytest.raises(UsageError, match="cannot compare bitext results on accuracy: only the baseline \\(A\\) computed it"):
-        compare_task(bitext(), TaskResult(bitext().to_dict(), bitext().per_query.drop(columns="accuracy")))
+        compare_task(bitext(), without, metrics=["accuracy"])
+    # by default, a metric only one side has is left out (a run with --metrics accuracy against a plain one)
+    assert {r.metric for r in compare_task(bitext(), without)} == {"map"}
     report = {"tiny": compare_task(lareqa, lareqa, metrics=["accuracy"])}
     assert report == {"tiny": []}
     with pytest.raises(UsageError, match="^--metric accuracy: no compared result of tiny has it$"):

@@ -158,3 +158,15 @@ def test_validation_expects_exactly_the_protocol_settings(synthetic):
     canonical = validate._canonical_query_ids(definition, synthetic.root)
     assert set(canonical) == expected
     assert validate._canonical_query_ids(definition, synthetic.root / "nowhere") is None
+
+
+def test_a_pivot_task_defaults_to_accuracy_and_no_rank_distance():
+    """A bitext TOML that names no metrics gets accuracy (the LASER / XTREME measure) and no rank
+    distance, which needs a multilingual pool a pivot task does not have."""
+    from benchmark.engine.taskdef import PIVOT_METRICS, parse_definition
+
+    raw = {"name": "pairs", "format": "bitext", "languages": ["kab", "bre"], "pairing": "pivot", "pivot": "eng",
+           "layout": "v1/pairs.{lang}-{pivot}.{side}", "files": {}}
+    definition = parse_definition(raw, "pairs.toml")
+    assert definition.metrics == PIVOT_METRICS and "rank_distance" not in definition.metrics
+    assert definition.settings == ("cross",) and parse_definition({**raw, "pairing": "all", "pivot": "", "layout": "{lang}.json"}, "x").metrics[1] == "rank_distance"

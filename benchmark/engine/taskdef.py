@@ -31,6 +31,7 @@ SETTING_KINDS = ("mono", "cross", "multi")
 PAIRINGS = ("all", "pivot")  # every ordered pair of a parallel task, or every language with a pivot
 CANDIDATE_TEXTS = ("sentence", "sentence+context")
 DEFAULT_METRICS = ("map", "rank_distance", "ndcg@10", "recall@100", "mrr@10", "map@100")
+PIVOT_METRICS = ("accuracy", "map", "ndcg@10", "recall@100", "mrr@10", "map@100")  # bitext: no pool, no rank distance
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def parse_definition(raw: Mapping[str, Any], origin: str) -> TaskDefinition:
     candidate_text = get("candidate_text", str, "sentence")
     if candidate_text not in CANDIDATE_TEXTS:
         raise fail("candidate_text", f"must be one of {', '.join(CANDIDATE_TEXTS)}")
-    metrics = strings("metrics", list(DEFAULT_METRICS))
+    metrics = strings("metrics", list(DEFAULT_METRICS if pairing == "all" else PIVOT_METRICS))
     from benchmark.metrics import check_metric_names  # local: metrics imports nothing from here
 
     try:

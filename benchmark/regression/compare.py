@@ -120,11 +120,14 @@ DEFAULT_METRICS = ("accuracy", "map", *BIAS_METRICS)
 
 def compared_metrics(a: TaskResult, b: TaskResult, requested: Sequence[str] | None = None) -> list[MetricSpec]:
     """The metrics compared between ``a`` and ``b``: those ``requested`` (default
-    :data:`DEFAULT_METRICS`) whose per-query column the task's results hold. A metric only one of
-    them holds cannot be compared like for like: a usage error naming it."""
+    :data:`DEFAULT_METRICS`) whose per-query column the task's results hold. A metric asked for
+    that only one of them holds cannot be compared like for like: a usage error naming it; a
+    default one that only one holds (``--metrics accuracy`` on one LAReQA run) is left out."""
     columns_a, columns_b = set(a.per_query.columns), set(b.per_query.columns)
     specs = []
     for spec in (metric_spec(name) for name in (requested or DEFAULT_METRICS)):
+        if (spec.column in columns_a) != (spec.column in columns_b) and not requested:
+            continue
         if (spec.column in columns_a) != (spec.column in columns_b):
             which = "baseline (A)" if spec.column in columns_a else "candidate (B)"
             raise UsageError(f"cannot compare {a.task} results on {spec.name}: only the {which} computed it")
