@@ -22,7 +22,7 @@ import pandas as pd
 from benchmark.engine.settings import Setting
 from benchmark.errors import UsageError, XbenchError
 from benchmark.metrics import MetricSpec, metric_spec
-from benchmark.metrics.aggregate import BIAS_METRICS, KINDS
+from benchmark.metrics.aggregate import BIAS_METRICS, aggregate_scopes, kinds_of
 from benchmark.results import TaskResult
 from benchmark.results.io import read_json
 from benchmark.results.schema import PER_QUERY_SUFFIX
@@ -140,8 +140,9 @@ def compare_task(a: TaskResult, b: TaskResult, test: str = "student", metrics: S
     """The aggregates and every setting of ``b`` compared with ``a`` on each compared metric
     (:func:`compared_metrics`), with raw and Holm p-values. Each metric is tested by the test its
     spec calls for (:func:`~benchmark.regression.significance.chosen_test`); ``test`` is the one
-    for continuous metrics. Rows: per metric, the Mono, Cross, Multi aggregates; then the bias
-    metrics' aggregates; then per setting, one row per metric."""
+    for continuous metrics. Rows: per metric, the result's aggregate scopes (Mono, Cross, Multi;
+    a pivot task's all, directions and language groups); then the bias metrics' aggregates; then
+    per setting, one row per metric."""
     reason = incomparable(a, b)
     if reason:
         raise UsageError(f"cannot compare {a.task} results: {reason}")
@@ -159,11 +160,12 @@ def compare_task(a: TaskResult, b: TaskResult, test: str = "student", metrics: S
         # a language subset has a smaller multilingual pool: its ranks there are not the baseline's
         settings = [k for k in settings if k.kind != "multi"]
     rows: list[Comparison] = []
+    scopes = aggregate_scopes(kinds_of(k.fields() for k in settings), b.pivot, b.groups)
     for spec in headline:
-        for kind in KINDS:  # Mono, Cross, Multi: the metric over the settings of each kind
-            keys = [k for k in settings if k.kind == kind]
+        for scope, member in scopes:  # the result's aggregates: kinds, or directions, and language groups
+            keys = [k for k in settings if member(k.fields())]
             if keys:
-                rows.append(_pooled(kind, spec, [groups[k] for k in keys], chosen_test(spec, test)))
+                rows.append(_pooled(scope, spec, [groups[k] for k in keys], chosen_test(spec, test)))
     for spec in bias:  # each bias metric over the settings it applies to, named by itself
         parts = [groups[k] for k in settings if spec.applies_to(k.kind)]
         if parts:

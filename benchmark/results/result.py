@@ -133,11 +133,11 @@ class TaskResult:
 
     @property
     def pivot(self) -> str | None:
-        return self._doc["task_definition"].get("pivot")
+        return self._doc.get("task_definition", {}).get("pivot")
 
     @property
     def groups(self) -> dict[str, tuple[str, ...]]:
-        return {name: tuple(members) for name, members in self._doc["task_definition"].get("groups", {}).items()}
+        return {name: tuple(members) for name, members in self._doc.get("task_definition", {}).get("groups", {}).items()}
 
     @property
     def languages(self) -> tuple[str, ...]:
