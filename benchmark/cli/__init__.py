@@ -94,10 +94,11 @@ Examples:
 @click.group(cls=_Group, epilog=EXAMPLES_MAIN, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="xbench")
 def main() -> None:
-    """xbench: evaluate multilingual dense retrievers on XQuAD-R and MLQA-R.
+    """xbench: evaluate multilingual dense retrievers on XQuAD-R, MLQA-R and Tatoeba.
 
-    Monolingual, cross-lingual and multilingual settings (LAReQA protocol) and the rank-distance
-    language bias of arXiv 2408.10536. Run `xbench COMMAND --help` for a command's options.
+    Monolingual, cross-lingual and multilingual settings (LAReQA protocol), the rank-distance
+    language bias of arXiv 2408.10536, and bitext retrieval in 112 languages paired with English
+    (Tatoeba). Run `xbench COMMAND --help` for a command's options.
     """
     logging.basicConfig(level=logging.WARNING, format="xbench: %(message)s")
 
