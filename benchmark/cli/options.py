@@ -134,6 +134,7 @@ def _compared_metrics(_ctx: click.Context, _param: click.Parameter, value: tuple
 # which metrics `compare` and `check` test: accuracy is tested by McNemar's exact test, the others by --test
 compared_metric_option = click.option(
     "--metric", "compared", multiple=True, callback=_compared_metrics,
-    help="Compare only these metrics, comma-separated (repeatable), e.g. accuracy or map,ndcg@10. "
+    help="Test only these metrics, comma-separated (repeatable), e.g. accuracy or map,ndcg@10 "
+         "(--metrics, on check --model, computes extra ones; this chooses what is tested). "
          "Default: accuracy and mAP where the results have them, and the rank distance. "
-         "Binary ones (accuracy) get McNemar's exact test, the others --test.")
+         "Binary ones (accuracy, hit_rate@k) get McNemar's exact test, the others --test.")
