@@ -70,6 +70,7 @@ class TaskResult:
     def __init__(self, document: dict[str, Any], per_query: pd.DataFrame | None, path: Path | None = None) -> None:
         self._doc = document
         self._per_query = per_query
+        self._row_positions: dict[tuple[str, str, str], Any] | None = None
         self.path = path
         self.settings = tuple(
             SettingResult(Setting.of(s), s["n_queries"], {k: v for k, v in s.items() if k not in (*Setting.FIELDS, "n_queries")})
@@ -219,7 +220,9 @@ class TaskResult:
             raise XbenchError(f"{self.path or self.task}: no setting {key.label}") from None
 
     def rows(self, key: Setting) -> pd.DataFrame:
-        """The per-query rows of one setting."""
+        """The per-query rows of one setting, in table order. The table is grouped once: a
+        boolean mask per setting costs seconds over Tatoeba's 224 settings and 200k rows."""
         frame = self.per_query
-        mask = (frame.kind == key.kind) & (frame.query_lang == key.query_lang) & (frame.corpus_lang == key.corpus_lang)
-        return frame[mask]
+        if self._row_positions is None:
+            self._row_positions = frame.groupby(list(Setting.FIELDS), sort=False, dropna=False).indices if len(frame) else {}
+        return frame.iloc[self._row_positions.get((key.kind, key.query_lang, key.corpus_lang), [])]
