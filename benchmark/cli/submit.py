@@ -16,7 +16,9 @@ def submit_command(result_dir: Path, board: Path, replace: bool, data_dir: Path 
     """Validate the results in RESULT_DIR and add them to the leaderboard.
 
     \b
-    RESULT_DIR is the --output folder of `xbench run` over the full xquad-r and mlqa-r tasks.
+    RESULT_DIR is the --output folder of `xbench run` over the full xquad-r and mlqa-r tasks,
+    which rank the board; a full tatoeba result beside them is validated too and shown in the
+    board's Tatoeba columns (it does not change the order).
     Refused (exit 1, board untouched): another schema version, missing settings, data that is not
     the canonical data, aggregates or mAPs that do not recompute from the per-setting and
     per-query values, values out of range, missing model identity, or a (model, revision) that is

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .ranking import BOARD_TASKS
+from .ranking import BOARD_TASKS, TATOEBA, TATOEBA_SCOPES
 
-TASK_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R"}
+TASK_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R", TATOEBA: "Tatoeba"}
+TATOEBA_GROUP = "Tatoeba accuracy"  # the heading over the Tatoeba columns, one per scope
 TIE_MARK = "≈"
 SCORE_COLUMNS = (("mono", "Mono", 3), ("cross", "Cross", 3), ("multi", "Multi", 3), ("rank_distance", "RD", 1))
 SELF_REPORTED = (  # said under the heading "The numbers are self-reported." in every view
@@ -20,6 +21,13 @@ SELF_REPORTED = (  # said under the heading "The numbers are self-reported." in 
     "the data checksums and query ids are the canonical ones. A forgery that is consistent throughout passes "
     "those checks; only re-running the model can catch it, which `xbench verify SUBMISSION` does on a random "
     "sample of settings."
+)
+TATOEBA_TEXT = (  # said under the board in every view
+    "Tatoeba accuracy (bitext retrieval, 112 languages paired with English, both directions): the share "
+    "of sentences whose translation ranks first, as a macro mean over all 224 settings (all), over the 36 "
+    "languages of XTREME (xtreme36) and over the 40 with fewer than 1000 sentence pairs (under1000). "
+    "Tatoeba is shown, not ranked: it enters neither the average nor the order nor the tie tests, so "
+    "adding it leaves every row where it was. An entry without a Tatoeba run shows \"-\" there."
 )
 
 
@@ -73,10 +81,12 @@ def columns() -> list[Column]:
     ]
     for task in BOARD_TASKS:
         cols += [_score_column(f"{task}.{k}", title, digits, TASK_TITLES.get(task, task)) for k, title, digits in SCORE_COLUMNS]
+    cols.append(_score_column("overall", "avg mAP", 3))
+    # after the average: Tatoeba is shown, not ranked ("-" for an entry without it)
+    cols += [_score_column(f"{TATOEBA}.{scope}", scope, 3, TATOEBA_GROUP) for scope in TATOEBA_SCOPES]
     cols += [
-        _score_column("overall", "avg mAP", 3),
         Column("date", lambda r: _text(r["date"]), lambda r: r["date"]),
         Column("xbench", lambda r: _text(r["xbench_version"]), lambda r: r["xbench_version"]),
-        Column("verified", lambda r: _text(r["verified"]) if r["verified"] else "self-reported", lambda r: r["verified"] or ""),
+        Column("verified", lambda r: _text(r["verified"]) if r["verified"] else "self-reported", lambda r: r["verified"] or "", css="note"),
     ]
     return cols

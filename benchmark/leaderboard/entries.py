@@ -3,19 +3,21 @@
 A board is read by ``xbench leaderboard`` and by every submit (the views are rendered with the
 new submission among the old ones), so a folder is refused, naming its file and field, whenever
 the views could not show it: a result of another task than its name, no dimension, a headline
-score missing, task results of different models, a ``submission.json`` out of shape.
+score (or a Tatoeba accuracy the board shows) missing, task results of different models, a
+``submission.json`` out of shape. A folder without ``tatoeba.json`` is an entry without Tatoeba.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, NoReturn
 
 from benchmark.errors import XbenchError
 from benchmark.fsutil import safe_name
 from benchmark.results import RecordedModel, TaskResult
-from .ranking import BOARD_TASKS, SCORE_NAMES, Entry, rank
+from .ranking import BOARD_TASKS, SCORE_NAMES, SHOWN_TASKS, TATOEBA, TATOEBA_SCOPES, Entry, rank
 from .verify import verified_label
 
 MAX_TEXT = 200  # longest model name, revision, version or date a board row shows
@@ -57,11 +59,21 @@ def _check_text(path: Path, name: str, value: Any, limit: int = MAX_TEXT, option
 def check_board_fields(result: TaskResult, path: Path, task: str) -> None:
     """What the board needs beyond a valid result file (whose field types the one schema,
     ``result_schema``, has already checked on load): the file holds the task its name says, a
-    dimension to show, and every headline score to rank by."""
+    dimension to show, every headline score to rank by (a ranked task), every accuracy the
+    Tatoeba columns and per-language view show (Tatoeba)."""
     if result.task != task:
         _fail(path, "task", f"is {_shown(result.task)}, expected {task!r}")
     if result.model.dimension is None:
         _fail(path, "model.dimension", "is missing (the board shows it)")
+    if task == TATOEBA:
+        if result.pivot is None:
+            _fail(path, "task_definition.pivot", "is missing (the board shows each language against the pivot)")
+        for scope in TATOEBA_SCOPES:
+            if result.aggregate(scope, "accuracy") is None:
+                _fail(path, f"aggregates.{scope}.accuracy", "is missing (the board shows it)")
+        if "accuracy" not in result.row_metrics:  # with it, the schema holds every setting to have one
+            _fail(path, "task_definition.metrics", "lacks 'accuracy' (the board shows each setting's)")
+        return
     for name in SCORE_NAMES:
         if result.score(name) is None:
             _fail(path, f"scores.{name}", "is missing (the board ranks by it)")
@@ -90,12 +102,18 @@ def read_meta(path: Path) -> dict[str, Any]:
     return meta
 
 
+def entry_tasks(folder: Path) -> tuple[str, ...]:
+    """The tasks of a submission (or of a run's output folder): every ranked task, and each shown
+    task whose ``<task>.json`` is there."""
+    return BOARD_TASKS + tuple(task for task in SHOWN_TASKS if os.path.lexists(Path(folder) / f"{task}.json"))
+
+
 def load_entry(folder: Path, key: str | None = None) -> Entry:
     """One submission folder as a board entry; refuses, naming the file and field, what the views cannot show."""
     folder = Path(folder)
     meta = read_meta(folder / "submission.json")
     results = {}
-    for task in BOARD_TASKS:
+    for task in entry_tasks(folder):
         results[task] = TaskResult.from_dir(folder, task)
         check_board_fields(results[task], results[task].path, task)
         results[task].per_query  # read and checked now: a corrupt table fails loading, naming its file

@@ -1,4 +1,5 @@
-"""The leaderboard's static page: the sortable table, tie marks, and per-model heatmaps.
+"""The leaderboard's static page: the sortable table, tie marks, Tatoeba per language
+(:mod:`.langview`) and per-model heatmaps.
 
 Every cell is escaped with ``html.escape``; the text of each cell comes from the same columns as
 the Markdown view (:func:`benchmark.leaderboard.views.columns`).
@@ -13,14 +14,15 @@ from typing import Any
 
 from benchmark import __version__
 from benchmark.results import TaskResult
-from .columns import SELF_REPORTED, TASK_TITLES, TIE_MARK, Column, _command, _text, columns
+from .columns import SELF_REPORTED, TASK_TITLES, TATOEBA_TEXT, TIE_MARK, Column, _command, _text, columns
+from .langview import heat_background, tatoeba_view
 from .ranking import BOARD_TASKS, TIE_ALPHA, Entry
+
 
 def _heat(value: Any) -> str:
     if not isinstance(value, (int, float)):
         return "<td class='na'>-</td>"
-    hue = 10 + 110 * value  # red (0) to green (1)
-    return f"<td style='background:hsl({hue:.0f},65%,{80 - 25 * value:.0f}%)' title='{value:.4f}'>{value:.2f}</td>"
+    return f"<td style='background:{heat_background(value)}' title='{value:.4f}'>{value:.2f}</td>"
 
 
 def _heatmap(result: TaskResult) -> str:
@@ -42,13 +44,14 @@ PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>xbench leaderboard</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; padding: 0 1rem; }}
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1600px; color: #222; padding: 0 1rem; }}
 h1 {{ margin-bottom: .2rem; }} p.lead {{ color: #555; margin-top: 0; }}
 table.board {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
-table.board th, table.board td {{ padding: .35rem .5rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }}
+table.board th, table.board td {{ padding: .35rem .4rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }}
 table.board th {{ background: #f4f4f6; cursor: pointer; user-select: none; position: sticky; top: 0; }}
 table.board th.sorted-asc::after {{ content: " ▲"; }} table.board th.sorted-desc::after {{ content: " ▼"; }}
 table.board td.name, table.board th.name {{ text-align: left; }}
+table.board td.note {{ white-space: normal; min-width: 8.5rem; }}
 table.board tr.tied td:first-child {{ color: #a60; }}
 table.board tr:hover td {{ background: #fafaff; }}
 .group {{ text-align: center !important; cursor: default !important; }}
@@ -58,6 +61,22 @@ table.heat {{ border-collapse: collapse; font-size: .75rem; }}
 table.heat td, table.heat th {{ width: 2.6rem; height: 1.6rem; text-align: center; border: 1px solid #fff; }}
 table.heat td.na {{ background: #eee; }} figcaption {{ font-size: .85rem; margin-bottom: .3rem; color: #444; }}
 code {{ background: #f4f4f6; padding: .1rem .3rem; }}
+.scroll {{ overflow-x: auto; }} figure {{ margin: 1rem 0; }}
+table.langs {{ border-collapse: collapse; table-layout: fixed; font-size: .7rem; }}
+table.langs td {{ width: 10px; min-width: 10px; max-width: 10px; height: 13px; padding: 0; border: 1px solid #fff; }}
+table.langs td.na {{ background: #eee; }}
+table.langs th.lang {{ width: 10px; padding: 0 0 2px; font-weight: normal; vertical-align: bottom; color: #444; }}
+table.langs th.lang span {{ writing-mode: vertical-rl; transform: rotate(180deg); font-family: ui-monospace, monospace; font-size: 9px; line-height: 10px; }}
+table.langs th.model {{ width: 11rem; max-width: 11rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; text-align: left;
+  font-weight: normal; padding: 0 .4rem 0 0; position: sticky; left: 0; background: #fff; }}
+table.langs td.mean {{ width: 2.2rem; min-width: 2.2rem; max-width: 2.2rem; text-align: center; font-size: .65rem; }}
+table.langs th.mean {{ font-weight: normal; font-size: .65rem; vertical-align: bottom; }}
+table.langs tr.mark td, table.langs tr.mark th {{ height: 9px; font-size: 9px; line-height: 9px; color: #555; }}
+table.langs tr.mark th.model {{ text-align: right; padding-right: .3rem; }}
+.m0 {{ background: #3b6ea8; }} .m1 {{ background: #7b3f98; }} .m2 {{ background: #555; }}
+.legend {{ display: flex; flex-wrap: wrap; align-items: center; gap: .25rem; font-size: .75rem; color: #444; margin: .4rem 0; }}
+.legend .sw {{ display: inline-block; width: 2rem; text-align: center; font-size: .65rem; }}
+.legend .key {{ margin-left: 1rem; }} .legend .key span {{ display: inline-block; width: 10px; height: 9px; margin-right: .3rem; }}
 </style>
 </head>
 <body>
@@ -67,6 +86,7 @@ monolingual, cross-lingual and multilingual-pool settings, and rank distance (RD
 {mark} marks a row not significantly different from the row above (paired t-test on per-query AP, p &gt; {alpha}).
 Click a column to sort.</p>
 <p class="lead"><strong>The numbers are self-reported.</strong> {self_reported}</p>
+<div class="scroll">
 <table class="board" id="board">
 <thead>
 <tr>{group_heads}</tr>
@@ -76,6 +96,9 @@ Click a column to sort.</p>
 {rows}
 </tbody>
 </table>
+</div>
+<p class="lead">{tatoeba_text}</p>
+{tatoeba}
 <h2>Per-language results</h2>
 {details}
 <p class="lead">Generated by xbench {version} from the submissions in <code>leaderboard/submissions/</code>.</p>
@@ -92,6 +115,7 @@ Click a column to sort.</p>
       var rows = Array.prototype.slice.call(body.rows);
       rows.sort(function (a, b) {{
         var x = a.cells[col].getAttribute("data-v"), y = b.cells[col].getAttribute("data-v");
+        if (x === "" || y === "") return (x === "") - (y === "");  // no value (no Tatoeba run): last either way
         var nx = parseFloat(x), ny = parseFloat(y);
         var c = (isNaN(nx) || isNaN(ny)) ? String(x).localeCompare(String(y)) : nx - ny;
         return asc ? c : -c;
@@ -132,4 +156,5 @@ def page(rows: list[dict[str, Any]], entries: list[Entry]) -> str:
                        f"<p>Reproduce: <code>{html.escape(_command(r))}</code></p><div class='heatmaps'>{maps}</div></details>")
     self_reported = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(SELF_REPORTED))
     return PAGE.format(mark=TIE_MARK, alpha=TIE_ALPHA, group_heads=_group_heads(cols), heads=head_html, rows="\n".join(body),
-                       details="\n".join(details), version=html.escape(__version__), self_reported=self_reported)
+                       details="\n".join(details), version=html.escape(__version__), self_reported=self_reported,
+                       tatoeba_text=html.escape(TATOEBA_TEXT), tatoeba=tatoeba_view(rows, entries))

@@ -3,6 +3,11 @@
 One place decides the order and what a row says: :func:`board_rows` turns ranked entries into
 flat records (rank, tie mark, p-value against the row above, every shown field), which every view
 renders as it is.
+
+Every entry has the ranked tasks (:data:`BOARD_TASKS`); Tatoeba (:data:`SHOWN_TASKS`) is shown when
+an entry has it and never enters the order, the overall score or the tie tests. Ranking by it would
+rank entries with and without a run on different evidence, and the board holds entries made before
+Tatoeba existed: adding an entry's Tatoeba run must not move it (or any other) up or down.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import pandas as pd
 from benchmark.regression.significance import KEY, p_value, paired_scores
 from benchmark.results import RecordedModel, TaskResult
 
-BOARD_TASKS = ("xquad-r", "mlqa-r")
+BOARD_TASKS = ("xquad-r", "mlqa-r")  # every entry has them; the order is theirs
+SHOWN_TASKS = ("tatoeba",)  # an entry may have them; shown, never ranked
+TATOEBA = "tatoeba"
+TATOEBA_SCOPES = ("all", "xtreme36", "under1000")  # the aggregates whose accuracy the board shows
 TIE_ALPHA = 0.05
 SCORE_NAMES = ("mono", "cross", "multi", "rank_distance")
 OVERALL = ("mono", "cross", "multi")  # the overall score: the mean of these over every board task
@@ -28,7 +36,7 @@ class Entry:
 
     key: str
     meta: dict[str, Any]
-    results: dict[str, TaskResult]
+    results: dict[str, TaskResult]  # every BOARD_TASKS task, and those of SHOWN_TASKS it has
     verified: str | None = None  # date and sample of an `xbench verify` of exactly these files; None: self-reported
 
     @property
@@ -41,7 +49,8 @@ class Entry:
         return float(np.mean([self.results[t].score(k) for t in BOARD_TASKS for k in OVERALL]))
 
     def paired_ap(self) -> pd.DataFrame:
-        frames = [r.per_query.assign(task=task)[["task", *KEY, "ap"]] for task, r in self.results.items()]
+        """Per-query AP of the ranked tasks only: a tie is judged on what the order is made of."""
+        frames = [self.results[task].per_query.assign(task=task)[["task", *KEY, "ap"]] for task in BOARD_TASKS]
         return pd.concat(frames, ignore_index=True)
 
 
@@ -84,6 +93,9 @@ def row_fields(entry: Entry) -> dict[str, Any]:
         for k in SCORE_NAMES:
             row[f"{task}.{k}"] = entry.results[task].score(k)
     row["overall"] = entry.overall
+    tatoeba = entry.results.get(TATOEBA)
+    for scope in TATOEBA_SCOPES:
+        row[f"{TATOEBA}.{scope}"] = tatoeba.aggregate(scope, "accuracy") if tatoeba is not None else None
     row["date"] = entry.meta.get("submitted")
     row["xbench_version"] = entry.meta.get("xbench_version")
     row["command"] = entry.meta.get("command")

@@ -151,10 +151,16 @@ def _definition(name: str, extra: tuple[str, ...]) -> Any:
 
 
 def rerun_languages(task: TaskResult, picks: list[Pick], definition: Any) -> tuple[str, ...]:
-    """The languages a re-run of ``picks`` needs: each pair's two, or every one for a pool."""
+    """The languages a re-run of ``picks`` needs: each pair's two, or every one for a pool; in a
+    pivot task (Tatoeba) the language paired with the pivot, whose run makes both directions (the
+    pivot is no language of the task, and the task's own symmetric roles come with the definition)."""
     needed = set()
     for pick in picks:
-        wanted = set(task.languages) if pick.setting.kind == "multi" else {pick.setting.query_lang, pick.setting.corpus_lang}
+        s = pick.setting
+        if definition.pivot is not None:
+            wanted = {s.corpus_lang if s.query_lang == definition.pivot else s.query_lang}
+        else:
+            wanted = set(task.languages) if s.kind == "multi" else {s.query_lang, s.corpus_lang}
         if not wanted <= set(definition.languages):
             raise XbenchError(f"{task.path}: setting {pick.label} names a language task {definition.name} does not have")
         needed |= wanted

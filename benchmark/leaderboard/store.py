@@ -3,6 +3,7 @@
 Layout of a board folder::
 
     submissions/<model>__<revision>/   submission.json + each task's result JSON and per-query table
+                                       (xquad-r and mlqa-r always, tatoeba when the run has it)
     history/<model>__<revision>/<n>/   earlier submissions replaced with --replace (never deleted)
     README.md, index.html              views, rebuilt from submissions/ alone (benchmark.board_views)
 
@@ -31,8 +32,8 @@ from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_text, prepared_writes
 from benchmark.results import RecordedModel, TaskResult
 from benchmark.results.schema import PER_QUERY_SUFFIX
-from .entries import check_board_fields, check_same_model, load_entries, read_meta, revision_of, submission_key
-from .ranking import BOARD_TASKS, Entry, rank
+from .entries import check_board_fields, check_same_model, entry_tasks, load_entries, read_meta, revision_of, submission_key
+from .ranking import BOARD_TASKS, SHOWN_TASKS, Entry, rank
 from .validate import validate_result
 from .verify import verified_label
 
@@ -47,13 +48,18 @@ except ImportError:  # not POSIX: no advisory locks, concurrent submits there ar
 # ---- submit: stage, check, render, swap ---------------------------------------------------------
 
 
+COVERS = f"a submission covers {', '.join(BOARD_TASKS)}, and {', '.join(SHOWN_TASKS)} when the run has it"
+
+
 def validate_submission(result_dir: Path, data_dir: Path | None = None) -> dict[str, TaskResult]:
-    """Every board task's result, fully validated (per-query tables read), all of one model."""
+    """Every task's result (each ranked task, and each shown task present), fully validated
+    (per-query tables read), all of one model. A Tatoeba result present is held to the same
+    checks as the ranked ones: a submission does not carry an unchecked result onto the board."""
     results = {}
-    for task in BOARD_TASKS:
+    for task in entry_tasks(result_dir):
         path = Path(result_dir) / f"{task}.json"
         if not path.is_file():
-            raise XbenchError(f"{result_dir}: no {task}.json (a submission covers {', '.join(BOARD_TASKS)})")
+            raise XbenchError(f"{result_dir}: no {task}.json ({COVERS})")
         results[task] = validate_result(path, data_dir)
     check_same_model(results, Path(result_dir))
     return results
@@ -64,7 +70,7 @@ def _copy_regular(src: Path, dst: Path) -> None:
     try:
         fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
     except FileNotFoundError:
-        raise XbenchError(f"{src.parent}: no {src.name} (a submission is each of {', '.join(BOARD_TASKS)} with its per-query table)") from None
+        raise XbenchError(f"{src.parent}: no {src.name} ({COVERS}, each with its per-query table)") from None
     except OSError as exc:
         raise XbenchError(f"{src}: cannot read ({exc.strerror})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -79,7 +85,7 @@ def stage(result_dir: Path, staged: Path) -> None:
     """Copy a submission's files into the new folder ``staged``; check the fields the board relies
     on (before the full validation, so that those faults are named as the board's)."""
     staged.mkdir()
-    for task in BOARD_TASKS:
+    for task in entry_tasks(result_dir):
         for name in (f"{task}.json", f"{task}{PER_QUERY_SUFFIX}"):
             _copy_regular(Path(result_dir) / name, staged / name)
         path = staged / f"{task}.json"

@@ -20,7 +20,7 @@ from tabulate import tabulate
 
 from benchmark.errors import XbenchError
 from benchmark.fsutil import prepared_writes
-from .columns import SELF_REPORTED, TIE_MARK, _command, _text, columns
+from .columns import SELF_REPORTED, TATOEBA_TEXT, TIE_MARK, _command, _text, columns
 from .html import page
 from .ranking import TIE_ALPHA, Entry, board_rows
 from .entries import load_entries
@@ -74,6 +74,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         f"per-query AP is not significantly different from the row above (paired t-test, p > {TIE_ALPHA}).",
         "Every row is a full `xbench run` on the canonical data, validated by `xbench submit`.",
         "",
+        *_wrap(TATOEBA_TEXT),
+        "",
         *_wrap("**The numbers are self-reported.** " + SELF_REPORTED),
         "",
         body,
@@ -86,7 +88,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "",
     ]
     lines += [f"- **{md_text(_text(r['model'])).strip()}**: {md_code(_command(r))}" for r in rows]
-    lines += ["", "Open `index.html` for sortable columns and per-language heatmaps.", ""]
+    lines += ["", "Open `index.html` for sortable columns, per-language heatmaps and Tatoeba's 112 languages per model.", ""]
     return "\n".join(lines)
 
 
