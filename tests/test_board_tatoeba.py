@@ -124,6 +124,7 @@ def test_no_tatoeba_run_on_the_board_says_so():
 
 
 @pytest.mark.parametrize("edit, field", [
+    (lambda d: d.update(languages=["afr", "kab"], complete=False), "complete is false: a run of some languages (afr, kab)"),
     (lambda d: d["aggregates"].pop("under1000"), "aggregates.under1000.accuracy is missing"),
     (lambda d: d["aggregates"]["all"].update(accuracy=None), "aggregates.all.accuracy is missing"),
     (lambda d: d["task_definition"].update(pivot=None), "task_definition.pivot is missing"),

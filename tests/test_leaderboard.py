@@ -1,6 +1,9 @@
 """`xbench submit`, `xbench leaderboard` and `xbench compare` on real, full runs (skipped without
 the canonical data): accepted submissions render, every tampering is refused with the board left
-byte for byte as it was, and views rebuild identically."""
+byte for byte as it was, and views rebuild identically.
+
+ngram-hash's run holds all three tasks (Tatoeba among them when its data is present: the board
+shows it), the second model's only the two ranked ones (a board entry without Tatoeba)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,10 +22,12 @@ from click.testing import CliRunner
 
 from benchmark.fsutil import safe_name
 from benchmark.cli import main
-from tests.paths import SHARED_LAREQA
+from tests.paths import SHARED_DATA, SHARED_LAREQA, SHARED_TATOEBA
 
 pytestmark = pytest.mark.skipif(SHARED_LAREQA is None, reason="../shared/data/lareqa not present")
-ENV = {"XBENCH_DATA": str(SHARED_LAREQA)} if SHARED_LAREQA else {}
+needs_tatoeba = pytest.mark.skipif(SHARED_TATOEBA is None, reason="../shared/data/tatoeba not present")
+ENV = {"XBENCH_DATA": SHARED_DATA} if SHARED_DATA else {}
+LAREQA = ("--task", "xquad-r", "--task", "mlqa-r")
 
 
 def cli(*args):
@@ -30,11 +36,12 @@ def cli(*args):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Full runs of both tasks by two weight-free encoders."""
+    """Full runs by two weight-free encoders: ngram-hash of every task (`xbench run` without --task;
+    Tatoeba takes about 35 s), the other of the two ranked tasks only."""
     base = tmp_path_factory.mktemp("runs")
     out = {}
-    for name, model in (("hash", "ngram-hash"), ("counts", "tests.encoders_for_tests:ngram_counts")):
-        result = cli("run", "--model", model, "--cache-dir", base / "cache", "--output", base / name, "-q")
+    for name, model, tasks in (("hash", "ngram-hash", () if SHARED_TATOEBA else LAREQA), ("counts", "tests.encoders_for_tests:ngram_counts", LAREQA)):
+        result = cli("run", "--model", model, *tasks, "--cache-dir", base / "cache", "--output", base / name, "-q")
         assert result.exit_code == 0, result.output
         out[name] = base / name
     return out
@@ -44,13 +51,19 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
 
 
-@pytest.fixture()
-def board(tmp_path, runs):
-    """A board holding the ngram-hash submission."""
-    path = tmp_path / "board"
+@pytest.fixture(scope="module")
+def first_board(tmp_path_factory, runs):
+    path = tmp_path_factory.mktemp("first-board") / "board"
     result = cli("submit", runs["hash"], "--board", path)
     assert result.exit_code == 0, result.output
     return path
+
+
+@pytest.fixture()
+def board(tmp_path, first_board):
+    """A board holding the ngram-hash submission (a copy of the one submit made, which validating
+    Tatoeba makes worth sharing)."""
+    return Path(shutil.copytree(first_board, tmp_path / "board"))
 
 
 def tampered(tmp_path, runs, edit, task="xquad-r", name="hash"):
@@ -154,6 +167,87 @@ def test_tampering_is_refused_and_the_board_is_untouched(tmp_path, runs, board, 
     assert snapshot(board) == before
 
 
+def forge_tatoeba_aggregate(result, frame):
+    result["aggregates"]["under1000"]["accuracy"] += 0.01
+
+
+def forge_tatoeba_groups(result, frame):
+    """under1000 without its worst language, its aggregates recomputed: consistent, but not the task's groups."""
+    from benchmark.metrics.aggregate import aggregates
+
+    groups = result["task_definition"]["groups"]
+    worst = min(groups["under1000"], key=lambda lang: next(s["accuracy"] for s in result["settings"] if s["query_lang"] == lang))
+    groups["under1000"].remove(worst)
+    result["aggregates"] = aggregates(result["settings"], result["task_definition"]["metrics"], ["cross"], "eng", groups)
+
+
+def forge_tatoeba_half_right(result, frame):
+    frame.loc[0, "accuracy"] = 0.5
+    return "repin"
+
+
+def forge_tatoeba_hit(result, frame):
+    frame.loc[frame.index[frame.accuracy == 0][0], "accuracy"] = 1.0
+    return "repin"
+
+
+def forge_tatoeba_setting(result, frame):
+    result["settings"][3]["accuracy"] += 0.001
+
+
+def drop_tatoeba_setting(result, frame):
+    result["settings"] = [s for s in result["settings"] if (s["query_lang"], s["corpus_lang"]) != ("eng", "kab")]
+
+
+@needs_tatoeba
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (forge_tatoeba_aggregate, "tatoeba.json: aggregates.under1000.accuracy does not recompute from the settings"),
+        (forge_tatoeba_groups, "tatoeba.json: task_definition.groups is"),
+        (forge_tatoeba_half_right, "column accuracy: '0.5' is not 0 or 1"),
+        (forge_tatoeba_hit, "tatoeba.json: setting cross afr->eng: accuracy does not recompute from the per-query values"),
+        (forge_tatoeba_setting, "tatoeba.json: setting cross eng->amh: accuracy does not recompute from the per-query values"),
+        (drop_tatoeba_setting, "tatoeba.json: 1 setting(s) missing, e.g. cross eng->kab"),
+    ],
+)
+def test_a_forged_tatoeba_result_is_refused(tmp_path, runs, board, edit, needle):
+    before = snapshot(board)
+    result = cli("submit", tampered(tmp_path, runs, edit, task="tatoeba"), "--board", board)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("xbench: error:")]
+    assert len(errors) == 1 and needle in errors[0], result.stderr
+    assert snapshot(board) == before
+
+
+@needs_tatoeba
+def test_a_tatoeba_run_of_some_languages_is_refused(tmp_path, runs, board):
+    partial = tmp_path / "partial"
+    shutil.copytree(runs["hash"], partial)
+    result = cli("run", "--model", "ngram-hash", "--task", "tatoeba", "--langs", "kab,ber", "--output", partial, "-q")
+    assert result.exit_code == 0, result.output
+    before = snapshot(board)
+    result = cli("submit", partial, "--board", board)
+    assert result.exit_code == 1 and "tatoeba.json: complete is false: a run of some languages (ber, kab)" in result.stderr, result.output
+    assert snapshot(board) == before
+
+
+@needs_tatoeba
+def test_tatoeba_columns_and_view_beside_an_entry_without_it(runs, board):
+    assert cli("submit", runs["counts"], "--board", board).exit_code == 0
+    tatoeba = json.loads((runs["hash"] / "tatoeba.json").read_text())["aggregates"]
+    lines = (board / "README.md").read_text().splitlines()
+    header = next(line for line in lines if line.startswith("| #"))
+    at = [[c.strip() for c in header.split("|")].index(f"Tatoeba accuracy {scope}") for scope in ("all", "xtreme36", "under1000")]
+    row = {line.split("|")[2].strip(): line.split("|") for line in lines if line.startswith("| ") and line != header}
+    assert [row["ngram-hash-3-512"][i].strip() for i in at] == [f"{tatoeba[s]['accuracy']:.3f}" for s in ("all", "xtreme36", "under1000")]
+    assert [row[r"tests.encoders\_for\_tests:ngram\_counts"][i].strip() for i in at] == ["-", "-", "-"]
+    page = (board / "index.html").read_text()
+    tables = re.findall(r"<table class='langs'>.*?</table>", page)
+    assert len(tables) == 2 and all(t.count("<th class='lang'") == 112 and t.count("<tr><th class='model' title=") == 1 for t in tables)
+    assert "No Tatoeba run: tests.encoders_for_tests:ngram_counts." in page
+
+
 def test_accepted_submission_renders(board):
     text = (board / "README.md").read_text()
     assert "ngram-hash-3-512" in text and "XQuAD-R Mono" in text and "xbench run --model ngram-hash" in text
@@ -194,7 +288,7 @@ def test_ranking_and_ties(tmp_path, runs, board):
         result["model"]["fingerprint"] = "f" * 64
 
     twin = tampered(tmp_path, runs, rename)
-    for task in ("mlqa-r",):
+    for task in ("mlqa-r", "tatoeba") if (twin / "tatoeba.json").exists() else ("mlqa-r",):
         doc = json.loads((twin / f"{task}.json").read_text())
         doc["model"]["name"], doc["model"]["fingerprint"] = "../../twin/of/ngram", "f" * 64
         (twin / f"{task}.json").write_text(json.dumps(doc))

@@ -63,6 +63,9 @@ def check_board_fields(result: TaskResult, path: Path, task: str) -> None:
     Tatoeba columns and per-language view show (Tatoeba)."""
     if result.task != task:
         _fail(path, "task", f"is {_shown(result.task)}, expected {task!r}")
+    if not result.complete:  # before the aggregates: a run of some languages lacks those of the groups it left out
+        shown = ", ".join(result.languages[:6]) + (", ..." if len(result.languages) > 6 else "")
+        _fail(path, "complete", f"is false: a run of some languages ({shown}) or a sample; the board takes full runs")
     if result.model.dimension is None:
         _fail(path, "model.dimension", "is missing (the board shows it)")
     if task == TATOEBA:

@@ -11,7 +11,9 @@ query's AP, and every other per-query value, with the submitted one.
 
 The draw gives each setting a chance proportional to its weight in the board's average (a mono or
 multi setting weighs as much as ten cross settings), so wherever a forger puts a given amount of
-score, it is as likely to be drawn. The seed is random unless given, and always recorded: a seed
+score, it is as likely to be drawn. Tatoeba, shown beside the average, is one more such stratum: its
+224 settings together are drawn as often as one kind of a ranked task, each re-run on the language
+paired with English (:func:`.rerun.rerun_languages`). The seed is random unless given, and always recorded: a seed
 derived from the submission could be ground by a forger until the draw misses the forged settings;
 a recorded seed still lets anyone repeat the exact check with ``--seed``.
 """
