@@ -437,6 +437,7 @@ def test_views_render_any_value_type():
         row = {"rank": 1, "tied": False, "p_vs_above": None, "key": "k", "command": value}
         row.update({c: value for c in ("model", "dimension", "parameters", "overall", "date", "xbench_version", "verified")})
         row.update({f"{t}.{k}": value for t in TASKS for k in ("mono", "cross", "multi", "rank_distance")})
+        row.update({f"tatoeba.{scope}": value for scope in ("all", "xtreme36", "under1000")})
         text = markdown([row])
         lines = table_lines(text)
         assert {len(_split(line)) for line in lines} == {len(columns())}, value
@@ -450,7 +451,7 @@ def _page_without_details(row) -> str:
     """The page's table for one row (details need an entry's per-language results, checked on a real board above)."""
     from benchmark.leaderboard import html as board_html
 
-    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="",
+    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="", tatoeba_text="", tatoeba="",
                                    rows="".join(board_html._td(c.sort(row), c.text(row), c.css) for c in columns()).join(("<tr>", "</tr>")))
 
 

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
+from tests.fixtures.bitext_files import bitext_fields, write_pair, write_task_toml
 from tests.paths import SHARED_DATA, SHARED_TATOEBA
 
 LANGS = ("aa", "bb", "cc")
@@ -31,28 +32,15 @@ def cli(*args, env=None):
 
 
 def write_bitext_task(base: Path) -> tuple[Path, Path]:
-    """Three pairs ``syn.<xx>-pv.<side>`` of 12 lines; a language writes each of the pivot's words
-    backwards or with its own suffix, so character n-grams find some translations and miss others.
-    Returns (data folder, TOML)."""
+    """Three pairs of 12 lines; a language writes each of the pivot's words backwards or with its
+    own suffix, so character n-grams find some translations and miss others. Returns (data, TOML)."""
     rng = random.Random(0)
     data = base / "data"
-    (data / "v1").mkdir(parents=True)
-    files = {}
     for lang in LANGS:
         pivot_lines = [" ".join(rng.sample(WORDS, 3)) for _ in range(12)]
         lang_lines = [" ".join(w[::-1] if rng.random() < 0.6 else w + lang for w in line.split()) for line in pivot_lines]
-        for side, lines in ((lang, lang_lines), (PIVOT, pivot_lines)):
-            path = data / "v1" / f"syn.{lang}-{PIVOT}.{side}"
-            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            files[path.relative_to(data).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    toml = base / "synpivot.toml"
-    toml.write_text("\n".join([
-        'name = "synpivot"', 'format = "bitext"', 'pairing = "pivot"', f'pivot = "{PIVOT}"', "symmetric = true",
-        "languages = [" + ", ".join(f'"{lang}"' for lang in LANGS) + "]", 'layout = "v1/syn.{lang}-{pivot}.{side}"',
-        'settings = ["cross"]', 'metrics = ["accuracy", "map"]', "[groups]", 'small = ["aa"]', "[files]",
-        *(f'"{name}" = "{digest}"' for name, digest in files.items()),
-    ]) + "\n")
-    return data, toml
+        write_pair(data, lang, PIVOT, lang_lines, pivot_lines)
+    return data, write_task_toml(base / "synpivot.toml", data, bitext_fields("synpivot", LANGS, PIVOT), {"small": ["aa"]})
 
 
 @pytest.fixture(scope="module")
