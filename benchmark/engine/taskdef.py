@@ -75,10 +75,6 @@ class TaskDefinition:
                 wanted.update(matched)
         return wanted
 
-    @property
-    def cutoff_metrics(self) -> tuple[str, ...]:
-        return tuple(m for m in self.metrics if "@" in m)
-
 
 _FIELDS = ("name", "format", "languages", "layout", "data_folder", "files", "version", "description", "reference",
            "candidate_text", "settings", "metrics", "source", "pairing", "pivot", "symmetric", "groups")
