@@ -22,7 +22,7 @@ from benchmark.cli import main
 from benchmark.metrics.aggregate import aggregates, headline_scores, kinds_of
 from benchmark.results import TaskResult
 from benchmark.leaderboard.verify import VERIFICATION_FILE, draw_sample, load_submission, verified_label
-from tests.paths import REPO, SHARED_LAREQA
+from tests.paths import REPO, SHARED_DATA, SHARED_LAREQA, SHARED_TATOEBA
 
 
 def cli(*args, env=None):
@@ -291,14 +291,14 @@ def test_unregistered_task_without_its_definition_is_usage(honest):
 BOARD_NGRAM = REPO / "leaderboard" / "submissions" / "ngram-hash-3-512__0e42a98ee57c"
 
 
-@pytest.mark.skipif(SHARED_LAREQA is None, reason="canonical data not present")
+@pytest.mark.skipif(SHARED_LAREQA is None or SHARED_TATOEBA is None, reason="canonical data not present")
 def test_real_board_submission_verifies_and_the_board_marks_it(tmp_path):
     board = tmp_path / "board"
     folder = board / "submissions" / BOARD_NGRAM.name
     shutil.copytree(BOARD_NGRAM, folder)
     # a seed whose two settings are language pairs (a pool setting would re-run every language)
     seed = next(s for s in range(100) if all(p.setting.kind != "multi" for p in draw_sample(load_submission(folder), 2, s)[0]))
-    env = {"XBENCH_DATA": str(SHARED_LAREQA)}
+    env = {"XBENCH_DATA": SHARED_DATA}  # the entry holds a Tatoeba run too
     result = cli("verify", folder, "--sample", 2, "--seed", seed, "--cache-dir", tmp_path / "cache", "-q", env=env)
     assert result.exit_code == 0, result.output
     doc = json.loads((folder / VERIFICATION_FILE).read_text())
