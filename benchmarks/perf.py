@@ -56,7 +56,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 
 def unique_texts(task: str, data_dir: Path) -> dict[str, list[str]]:
     from benchmark.engine.task import load_task
-    from benchmark.engine.taskdef import get_task
+    from benchmark.engine.taskregistry import get_task
 
     index = load_task(get_task(task), data_dir, check=False).index
     if index.candidate_role == "query":  # symmetric: one embedding per text serves both sides

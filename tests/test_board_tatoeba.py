@@ -22,7 +22,7 @@ import re
 import pytest
 
 from benchmark.engine.settings import Setting
-from benchmark.engine.taskdef import get_task
+from benchmark.engine.taskregistry import get_task
 from benchmark.errors import XbenchError
 from benchmark.leaderboard.entries import check_board_fields
 from benchmark.leaderboard.html import page

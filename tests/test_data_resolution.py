@@ -80,7 +80,7 @@ def test_download_with_wrong_checksum_is_refused(synthetic, served, tmp_path, mo
 
 def test_builtin_tasks_pin_the_shared_checksums():
     """The shipped definitions carry exactly the SHA256SUMS of ../shared/data/lareqa."""
-    from benchmark.engine.taskdef import available_tasks
+    from benchmark.engine.taskregistry import available_tasks
     from tests.paths import SHARED_LAREQA
 
     if SHARED_LAREQA is None or not (SHARED_LAREQA / "SHA256SUMS").is_file():
@@ -221,7 +221,7 @@ def test_data_folder_must_be_one_plain_folder_name(folder):
 
 
 def test_builtin_lareqa_tasks_are_served_by_the_shared_parent():
-    from benchmark.engine.taskdef import available_tasks
+    from benchmark.engine.taskregistry import available_tasks
     from tests.paths import SHARED_LAREQA
 
     tasks = available_tasks()

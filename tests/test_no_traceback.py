@@ -454,7 +454,7 @@ def test_unexpected_exceptions_become_one_internal_error_line(monkeypatch):
     def bug(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("benchmark.engine.taskdef.available_tasks", bug)
+    monkeypatch.setattr("benchmark.engine.taskregistry.available_tasks", bug)
     result = CliRunner().invoke(main, ["tasks"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.strip() == ("xbench: error: internal error: ZeroDivisionError: a bug "

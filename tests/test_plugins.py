@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
-from benchmark.engine.taskdef import available_tasks
+from benchmark.engine.taskregistry import available_tasks
 from benchmark.retrievers import load_model
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from benchmark.cli import main
 from benchmark.engine.formats import FORMATS
 from benchmark.engine.formats.lareqa import read_lareqa
-from benchmark.engine.taskdef import available_tasks, get_task
+from benchmark.engine.taskregistry import available_tasks, get_task
 from benchmark.errors import UsageError, XbenchError
 from benchmark.registry import Registry
 from benchmark.retrievers import MODELS, DenseRetriever, load_model

@@ -198,7 +198,7 @@ def test_internal_errors_are_scrubbed_too(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError(message)
 
-    monkeypatch.setattr("benchmark.engine.taskdef.available_tasks", explode)
+    monkeypatch.setattr("benchmark.engine.taskregistry.available_tasks", explode)
     result = CliRunner().invoke(main, ["run", "--model", "ngram-hash", "-q"])
     assert result.exit_code == 1 and "internal error: RuntimeError" in result.stderr
     assert_no_secret(result.stdout, result.stderr)

@@ -74,7 +74,7 @@ def evaluate(model: str, output: Path | None, p: dict[str, Any], sample: int | N
 def _definitions(tasks: tuple[str, ...], langs: tuple[str, ...] | None) -> list[TaskDefinition]:
     """The named tasks (default: every registered one), keeping those that have one of ``langs``;
     a language no chosen task has is refused as a bad --langs value."""
-    from benchmark.engine.taskdef import available_tasks, get_task
+    from benchmark.engine.taskregistry import available_tasks, get_task
 
     definitions = [get_task(t) for t in tasks] if tasks else list(available_tasks().values())
     if langs:

@@ -32,7 +32,7 @@ def tasks_command(names: tuple[str, ...], data_dir: Path | None, as_json: bool) 
       xbench tasks --data-dir ../shared/data --json
     """
     from benchmark.engine.catalog import task_counts, task_details, tasks_table
-    from benchmark.engine.taskdef import available_tasks, get_task
+    from benchmark.engine.taskregistry import available_tasks, get_task
 
     definitions = [get_task(name) for name in names] if names else list(available_tasks().values())
     rows = [task_counts(definition, data_dir) for definition in definitions]

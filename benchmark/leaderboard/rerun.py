@@ -144,7 +144,7 @@ class VerifyOptions:
 
 def _definition(name: str, extra: tuple[str, ...]) -> Any:
     """The task named in a result: one of the definition files given, else a registered task."""
-    from benchmark.engine.taskdef import get_task
+    from benchmark.engine.taskregistry import get_task
 
     given = {d.name: d for d in (get_task(t) for t in extra)}
     return given.get(name) or get_task(name)

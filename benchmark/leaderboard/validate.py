@@ -15,7 +15,8 @@ import numpy as np
 from benchmark.engine.datafiles import DataUnavailable
 from benchmark.engine.settings import protocol_settings
 from benchmark.engine.task import load_task
-from benchmark.engine.taskdef import TaskDefinition, get_task
+from benchmark.engine.taskdef import TaskDefinition
+from benchmark.engine.taskregistry import get_task
 from benchmark.errors import XbenchError
 from benchmark.metrics import metric_spec
 from benchmark.metrics.aggregate import BIAS_METRICS, aggregates, headline_scores, kinds_of
