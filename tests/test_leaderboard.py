@@ -143,6 +143,17 @@ def fewer_queries(result, frame):
     return "repin", frame
 
 
+def assert_refused_untouched(tmp_path, runs, board, edit, needle, task="xquad-r"):
+    """A submission tampered by ``edit`` fails with one error line holding ``needle``, and the
+    board is byte for byte what it was."""
+    before = snapshot(board)
+    result = cli("submit", tampered(tmp_path, runs, edit, task=task), "--board", board)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("xbench: error:")]
+    assert len(errors) == 1 and needle in errors[0], result.stderr
+    assert snapshot(board) == before
+
+
 @pytest.mark.parametrize(
     "edit, needle",
     [
@@ -159,12 +170,7 @@ def fewer_queries(result, frame):
     ],
 )
 def test_tampering_is_refused_and_the_board_is_untouched(tmp_path, runs, board, edit, needle):
-    before = snapshot(board)
-    result = cli("submit", tampered(tmp_path, runs, edit), "--board", board)
-    assert result.exit_code == 1, result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("xbench: error:")]
-    assert len(errors) == 1 and needle in errors[0], result.stderr
-    assert snapshot(board) == before
+    assert_refused_untouched(tmp_path, runs, board, edit, needle)
 
 
 def forge_tatoeba_aggregate(result, frame):
@@ -212,12 +218,7 @@ def drop_tatoeba_setting(result, frame):
     ],
 )
 def test_a_forged_tatoeba_result_is_refused(tmp_path, runs, board, edit, needle):
-    before = snapshot(board)
-    result = cli("submit", tampered(tmp_path, runs, edit, task="tatoeba"), "--board", board)
-    assert result.exit_code == 1, result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("xbench: error:")]
-    assert len(errors) == 1 and needle in errors[0], result.stderr
-    assert snapshot(board) == before
+    assert_refused_untouched(tmp_path, runs, board, edit, needle, task="tatoeba")
 
 
 @needs_tatoeba

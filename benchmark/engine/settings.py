@@ -33,6 +33,10 @@ class Setting:
         """How messages and reports name it: ``cross en->de``."""
         return f"{self.kind} {self.query_lang}->{self.corpus_lang}"
 
+    def partner(self, pivot: str) -> str:
+        """In a pivot task, the language paired with the pivot (whichever side queries)."""
+        return self.corpus_lang if self.query_lang == pivot else self.query_lang
+
     def fields(self) -> dict[str, str]:
         """The setting's identity as it appears in result records and per-query rows."""
         return {"kind": self.kind, "query_lang": self.query_lang, "corpus_lang": self.corpus_lang}
@@ -159,7 +163,7 @@ def setting_parts(setting: Setting, pivot: str | None = None) -> tuple[str, str]
     sides of the pair in a pivot task."""
     if pivot is None:
         return setting.query_lang, setting.corpus_lang
-    lang = setting.corpus_lang if setting.query_lang == pivot else setting.query_lang
+    lang = setting.partner(pivot)
     return pair_part(lang, pivot, setting.query_lang), pair_part(lang, pivot, setting.corpus_lang)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.engine.settings import Setting
+from benchmark.metrics.aggregate import direction_scopes as directions
 from benchmark.results import TaskResult
 from .ranking import TATOEBA, Entry
 
@@ -29,11 +30,6 @@ def heat_background(value: float) -> str:
     """The page's one colour scale for a score in [0, 1]: red and light (0) to green and darker (1).
     Lightness falls with the hue, so the order survives red-green colour blindness and grey print."""
     return f"hsl({10 + 110 * value:.0f},65%,{80 - 25 * value:.0f}%)"
-
-
-def directions(pivot: str) -> tuple[str, str]:
-    """The two directions, named as the result's aggregate scopes name them."""
-    return f"xx->{pivot}", f"{pivot}->xx"
 
 
 def accuracy(result: TaskResult, lang: str, direction: str) -> float | None:

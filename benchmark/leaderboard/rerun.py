@@ -158,7 +158,7 @@ def rerun_languages(task: TaskResult, picks: list[Pick], definition: Any) -> tup
     for pick in picks:
         s = pick.setting
         if definition.pivot is not None:
-            wanted = {s.corpus_lang if s.query_lang == definition.pivot else s.query_lang}
+            wanted = {s.partner(definition.pivot)}
         else:
             wanted = set(task.languages) if s.kind == "multi" else {s.query_lang, s.corpus_lang}
         if not wanted <= set(definition.languages):

@@ -31,6 +31,11 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
 
 
+def _agrees(recomputed: float | None, stated: float | None) -> bool:
+    """An aggregate recomputes when both are absent (a kind or scope with no setting) or both close."""
+    return recomputed is None and stated is None or recomputed is not None and stated is not None and _close(recomputed, stated)
+
+
 def validate_result(path: Path, data_dir: Path | None = None) -> TaskResult:
     """Check one ``<task>.json`` (and its per-query table); return it or raise XbenchError."""
     result = TaskResult.from_file(path)
@@ -120,7 +125,7 @@ def check_recomputes(result: TaskResult, where: str) -> None:
     records = [{**s.setting.fields(), **s.values} for s in result.settings]
     for name, value in headline_scores(records).items():
         stated = result.score(name)
-        if (value is None) != (stated is None) or (value is not None and not _close(value, stated)):
+        if not _agrees(value, stated):
             fail(f"scores.{name} does not recompute from the settings (stated {stated!r}, recomputed {value})")
     stated_aggregates = result.aggregates
     if stated_aggregates is None:
@@ -132,5 +137,5 @@ def check_recomputes(result: TaskResult, where: str) -> None:
     for scope, values in recomputed.items():
         for name, value in values.items():
             stated = stated_aggregates[scope].get(name)
-            if (value is None) != (stated is None) or (value is not None and not _close(value, stated)):
+            if not _agrees(value, stated):
                 fail(f"aggregates.{scope}.{name} does not recompute from the settings (stated {stated!r}, recomputed {value})")

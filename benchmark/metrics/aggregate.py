@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from benchmark.engine.settings import Setting
 from benchmark.metrics import METRICS
 
 KINDS = ("mono", "cross", "multi")
@@ -34,6 +35,12 @@ def headline_scores(settings: Iterable[Mapping]) -> dict[str, float | None]:
 Record = Mapping[str, Any]
 
 
+def direction_scopes(pivot: str) -> tuple[str, str]:
+    """The names of a pivot task's two directions, as results, views and the board call them:
+    ``xx->eng`` (queries in the language) and ``eng->xx``."""
+    return f"xx->{pivot}", f"{pivot}->xx"
+
+
 def aggregate_scopes(kinds: Sequence[str], pivot: str | None, groups: Mapping[str, Sequence[str]]) -> list[tuple[str, Callable[[Record], bool]]]:
     """The named sets of settings a task's aggregates are macro means over, in report order.
 
@@ -43,12 +50,11 @@ def aggregate_scopes(kinds: Sequence[str], pivot: str | None, groups: Mapping[st
     group (its languages' settings, both directions).
     """
     if pivot is not None:
-        def other(r: Record) -> str:
-            return r["corpus_lang"] if r["query_lang"] == pivot else r["query_lang"]
-
-        scopes = [("all", lambda r: True), (f"xx->{pivot}", lambda r: r["query_lang"] != pivot),
-                  (f"{pivot}->xx", lambda r: r["query_lang"] == pivot)]
-        scopes += [(name, lambda r, members=frozenset(members): other(r) in members) for name, members in groups.items()]
+        to_pivot, from_pivot = direction_scopes(pivot)
+        scopes = [("all", lambda r: True), (to_pivot, lambda r: r["query_lang"] != pivot),
+                  (from_pivot, lambda r: r["query_lang"] == pivot)]
+        scopes += [(name, lambda r, members=frozenset(members): Setting.of(r).partner(pivot) in members)
+                   for name, members in groups.items()]
         return scopes
     scopes = [(kind, lambda r, kind=kind: r["kind"] == kind) for kind in kinds]
     for name, members in groups.items():

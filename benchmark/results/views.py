@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 from tabulate import tabulate
 
 from benchmark.engine.settings import ALL
+from benchmark.metrics.aggregate import direction_scopes
 from .result import TaskResult
 
 
@@ -40,8 +41,7 @@ def headline_metric(result: TaskResult) -> str:
 
 def _directions(pivots: set[str]) -> tuple[str, str]:
     """Column names of the two directions: the pivot's own name when every task shares it."""
-    pivot = next(iter(pivots)) if len(pivots) == 1 else "pivot"
-    return f"xx->{pivot}", f"{pivot}->xx"
+    return direction_scopes(next(iter(pivots)) if len(pivots) == 1 else "pivot")
 
 
 def pivot_summary_table(results: Sequence[TaskResult], tablefmt: str = "github") -> str:
@@ -52,7 +52,7 @@ def pivot_summary_table(results: Sequence[TaskResult], tablefmt: str = "github")
     rows = []
     for r in results:
         metric = headline_metric(r)
-        scopes = ["all", f"xx->{r.pivot}", f"{r.pivot}->xx", *groups]
+        scopes = ["all", *direction_scopes(r.pivot), *groups]
         rows.append([r.task, r.model.name, metric, *(_fmt(r.aggregate(scope, metric)) for scope in scopes), _fmt(r.aggregate("all", "map"))])
     headers = ["task", "model", "metric", "all", to_pivot, from_pivot, *groups, "mAP (all)"]
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
