@@ -106,6 +106,7 @@ def build_result(
     metrics: tuple[str, ...],
     requested_metrics: tuple[str, ...] = (),
     sample: dict[str, int] | None = None,
+    perturbation: dict[str, Any] | None = None,
 ) -> TaskResult:
     """The result of a run, in memory; ``TaskResult.to_dir`` writes it. ``metrics``: every metric
     computed (the definition's, then ``requested_metrics``, those ``--metrics`` added)."""
@@ -143,4 +144,6 @@ def build_result(
         "encoding": encoding,
         "hardware": hardware(),
     }
+    if perturbation is not None:  # a clean result's document stays as it always was
+        result["perturbation"] = perturbation
     return TaskResult(result, per_query_frame(scores, metrics))

@@ -25,7 +25,7 @@ import pandas as pd
 from benchmark import RESULT_SCHEMA_VERSION
 from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_bytes, atomic_write_text
-from .schema import PER_QUERY_SUFFIX, validate_document
+from .schema import PER_QUERY_SUFFIX, result_key, validate_document
 from .table import expected_rows, metric_columns, per_query_columns, typed_per_query
 
 MAX_JSON_BYTES = 64 << 20  # the largest shipped result JSON is under 100 kB
@@ -63,7 +63,7 @@ def write_document(out_dir: Path, result: dict[str, Any], per_query: pd.DataFram
     """Write the per-query table, then the JSON that names its checksum; returns the JSON's path
     and the document as written (with its ``per_query`` entry)."""
     out_dir = Path(out_dir)
-    name = result["task"]
+    name = result_key(result)
     blob = frame_to_csv_gz(per_query)
     per_query_name = f"{name}{PER_QUERY_SUFFIX}"
     result = _clean(dict(result, per_query={"file": per_query_name, "sha256": hashlib.sha256(blob).hexdigest(), "rows": len(per_query)}))

@@ -20,7 +20,7 @@ import pandas as pd
 from benchmark.engine.settings import Setting
 from benchmark.errors import XbenchError
 from .io import read_document, read_per_query, write_document
-from .schema import row_metrics
+from .schema import result_key, row_metrics
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ class TaskResult:
         return cls(read_document(Path(path)), None, Path(path))
 
     @classmethod
-    def from_dir(cls, folder: Path, task: str) -> "TaskResult":
-        return cls.from_file(Path(folder) / f"{task}.json")
+    def from_dir(cls, folder: Path, key: str) -> "TaskResult":
+        """The result called ``key`` in ``folder``: a task name, or ``<task>~<perturbation>``."""
+        return cls.from_file(Path(folder) / f"{key}.json")
 
     def to_dir(self, folder: Path) -> Path:
         """Write ``<task>.per_query.csv.gz``, then ``<task>.json`` naming its SHA-256 (each
@@ -121,6 +122,20 @@ class TaskResult:
     @property
     def task(self) -> str:
         return self._doc["task"]
+
+    @property
+    def key(self) -> str:
+        """The result's name among its siblings and its files' stem: the task, or
+        ``<task>~<perturbation key>`` for a perturbed run. Whatever pairs results (compare,
+        check, the board) pairs them by this, so a perturbed run never stands in for a clean one."""
+        return result_key(self._doc)
+
+    @property
+    def perturbation(self) -> Mapping[str, Any] | None:
+        """How the queries were perturbed (name, version, level, key, libraries, and per query
+        language the queries ``changed`` out of ``queries``); None for a clean run."""
+        stated = self._doc.get("perturbation")
+        return copy.deepcopy(stated) if stated else None
 
     @property
     def task_version(self) -> str:

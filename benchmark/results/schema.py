@@ -130,6 +130,24 @@ class SettingRecord(_Record):
     accuracy: Optional[Fraction] = None
 
 
+PERTURBATION_KEY = re.compile(r"[a-z][a-z0-9-]*(@[0-9][0-9.e+-]*)?")
+
+
+class PerturbationRecord(_Record):
+    """What a perturbed run perturbed its queries with (None in a clean run): the perturbation's
+    name, version and level, the canonical ``key`` (``typo@0.05``) that the file name carries, the
+    versions of the libraries its output depends on, and per query language how many queries it
+    changed out of how many."""
+
+    name: Label
+    version: PositiveCount
+    level: Optional[float] = None
+    key: Annotated[str, Field(pattern=PERTURBATION_KEY.pattern)]
+    libraries: dict[str, str] = Field(default_factory=dict)
+    changed: dict[Label, Count]
+    queries: dict[Label, Count]
+
+
 class PerQueryRecord(_Record):
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 
@@ -160,6 +178,7 @@ class ResultRecord(_Record):
     encoding: dict[str, Any]
     hardware: dict[str, Any]
     command: Optional[Command] = None
+    perturbation: Optional[PerturbationRecord] = None
     per_query: PerQueryRecord
 
 
@@ -189,6 +208,13 @@ def _first_error(exc: ValidationError) -> str:
 FIXED_METRICS = ("map", "rank_distance")  # every result has them: AP in ``ap``, rank distance on multi rows
 
 
+def result_key(doc: dict[str, Any]) -> str:
+    """The name of a result among its siblings, and the stem of its files: the task, or
+    ``<task>~<perturbation key>`` for a perturbed run (so it never stands in for the clean one)."""
+    perturbation = doc.get("perturbation")
+    return doc["task"] if not perturbation else f"{doc['task']}~{perturbation['key']}"
+
+
 def row_metrics(doc: dict[str, Any]) -> tuple[str, ...]:
     """The metrics every setting record and per-query row carries besides AP and rank distance
     (``accuracy``, ``ndcg@10``...), as named by the result's own task definition."""
@@ -213,7 +239,13 @@ def _cross_field_problem(doc: dict[str, Any]) -> str | None:
     exactly on the multilingual settings, no setting twice. (``per_query.rows`` is matched with
     the settings' n_queries when the table is read, after ``xbench submit`` has named any missing
     or extra setting.)"""
-    expected = f"{doc['task']}{PER_QUERY_SUFFIX}"
+    perturbation = doc.get("perturbation")
+    if perturbation:
+        level = perturbation.get("level")
+        canonical = perturbation["name"] if level is None else f"{perturbation['name']}@{level!r}"
+        if perturbation["key"] != canonical:
+            return f"field perturbation.key: {perturbation['key']!r}, must be {canonical!r} (its name and level)"
+    expected = f"{result_key(doc)}{PER_QUERY_SUFFIX}"
     if doc["per_query"]["file"] != expected:
         return f"field per_query.file: {doc['per_query']['file']!r}, must be {expected!r} (the per-query table beside the JSON)"
     settings = doc["settings"]
