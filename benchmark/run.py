@@ -16,7 +16,7 @@ from typing import Any, Callable
 from benchmark.encoders import EncoderOptions
 from benchmark.encoders.endpoint import parse_endpoint
 from benchmark.engine.cache import CACHE_ENV, EmbeddingCache
-from benchmark.engine.runner import RunConfig, evaluate_task
+from benchmark.engine.runner import RunConfig, evaluate_variants
 from benchmark.engine.taskdef import TaskDefinition
 from benchmark.errors import UsageError, XbenchError
 from benchmark.fsutil import check_writable
@@ -51,7 +51,8 @@ def run_model(
     if options.api_base is not None:
         parse_endpoint(options.api_base, "--api-base")
     check_writable(out_dir, output_option)
-    for name in (f"{d.name}{suffix}" for d in definitions for suffix in (".json", PER_QUERY_SUFFIX)):
+    stems = [d.name for d in definitions] + [f"{d.name}~{p.key}" for d in definitions for p in config.perturbations]
+    for name in (f"{stem}{suffix}" for stem in stems for suffix in (".json", PER_QUERY_SUFFIX)):
         if (out_dir / name).is_dir():
             raise UsageError(f"--output {out_dir}: {name} there is a folder; the result file cannot replace it")
     retriever = load_model(model, options)
@@ -59,13 +60,18 @@ def run_model(
         source = "--cache-dir" if config.cache_dir else f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the embedding cache (set --cache-dir)"
         check_writable(EmbeddingCache(config.cache_dir).root, source)
     written: list[TaskResult] = []
-    for definition in definitions:
-        on_start(definition)
-        result = evaluate_task(definition, retriever, options, config).with_command(command)
+
+    def write(result: TaskResult) -> None:
+        perturbation = result.perturbation
+        result = result.with_command(f"{command} --perturb {perturbation['key']}" if perturbation and command else command)
         try:
             result.to_dir(out_dir)
         except OSError as exc:
             raise XbenchError(f"--output {out_dir}: cannot write the result ({exc.strerror or exc})") from None
         written.append(result)
         on_written(result)
+
+    for definition in definitions:
+        on_start(definition)
+        evaluate_variants(definition, retriever, options, config, on_result=write)
     return written

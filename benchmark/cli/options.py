@@ -35,6 +35,17 @@ def _split_metrics(_ctx: click.Context, _param: click.Parameter, value: tuple[st
     return names
 
 
+def _split_perturbations(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple:
+    """``--perturb`` specs (comma-separated or repeated) and ``--suite`` names, parsed and checked
+    now, so a typo fails before any model loads; the same perturbation twice is run once."""
+    from benchmark.perturb import parse_perturbation, suite
+
+    option = max(param.opts, key=len)
+    if param.name == "suites":
+        return tuple(spec for v in value for name in v.split(",") if name.strip() for spec in suite(name.strip(), option))
+    return tuple(parse_perturbation(x, option) for v in value for x in v.split(",") if x.strip())
+
+
 def _options(*decorators: Callable) -> Callable:
     """Apply click options in the order written (click applies the bottom one first)."""
 
@@ -65,6 +76,11 @@ evaluation_options = _options(
     click.option("--device", default=None, help="Encoder device, e.g. cpu or cuda:0. Default: automatic."),
     click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible embedding API (--model openai:NAME); else $OPENAI_BASE_URL."),
     click.option("--allow-modified-data", is_flag=True, help="Evaluate data whose checksums differ; the result is marked unofficial."),
+    click.option("--perturb", "perturbations", multiple=True, callback=_split_perturbations,
+                 help="Also run with the queries perturbed (repeatable), NAME or NAME@LEVEL: typo@0.05, nodiacritics, romanize, "
+                      "punctuation@0.5, distractor. Each writes <task>~<perturbation>.json beside the clean <task>.json."),
+    click.option("--suite", "suites", multiple=True, callback=_split_perturbations,
+                 help="Run a named set of perturbations: 'robustness' (typo@0.05, typo@0.1, nodiacritics, romanize, punctuation@0.5, distractor)."),
     click.option("--memory-budget", type=click.IntRange(min=16, max=1 << 30), default=256, show_default=True, help="MiB for one block of query x candidate scores."),
     click.option("--quiet", "-q", is_flag=True, help="No progress bars, no tables."),
 )

