@@ -10,14 +10,15 @@ import string
 import unicodedata
 
 import regex
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from benchmark.perturb import parse_perturbation
 from benchmark.perturb.graphemes import clusters, is_letter, is_punctuation, is_space
 
-FAST = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+# derandomized and without an example database: every run tests the same examples
+FAST = settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=8, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def span(first: int, last: int) -> str:
@@ -99,12 +100,13 @@ def skeleton(cluster: str) -> str:
 
 @FAST
 @given(text=TEXT, qid=QID)
+@example(text="a\u094d\u0915\u094d", qid="q")  # one cluster for regex: a Latin base, a Devanagari virama
 def test_nodiacritics_maps_each_cluster_to_itself_less_marks(text, qid):
     out = parse_perturbation("nodiacritics").apply([text], [qid], "xx")[0]
     assert [s for s in map(skeleton, clusters(out)) if s] == [s for s in map(skeleton, clusters(text)) if s]
-    assert out == unicodedata.normalize("NFC", out) and out == out.lower()
-    brahmic = [c for c in clusters(unicodedata.normalize("NFC", text)) if BRAHMIC.match(c)]
-    assert all(c in out for c in brahmic)  # Devanagari and Thai clusters come through whole
+    assert out == out.lower()
+    brahmic = [c for c in clusters(text) if BRAHMIC.match(c)]
+    assert all(c in out for c in brahmic)  # Devanagari and Thai clusters come through as typed
 
 
 @FAST
