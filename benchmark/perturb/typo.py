@@ -8,7 +8,7 @@ Each letter cluster (one holding a ``\\p{L}``), left to right, is edited with pr
 one of four edits drawn uniformly:
 
 - insert: a second cluster typed after it;
-- delete: it is dropped (unless it is the whole text: a query never becomes empty);
+- delete: it is dropped (unless nothing else is left: a query never becomes empty);
 - substitute: another cluster typed instead;
 - swap: it trades places with the next cluster, whatever that is (``teh``, ``th equestion``);
   the moved cluster is not itself edited again. The last cluster of a text has none to swap with.
@@ -23,7 +23,9 @@ layout is assumed for scripts whose layouts differ by country and input method, 
 clusters of the query are valid in its script by construction.
 
 An edit whose result would merge with its new neighbours into a cluster that was not there
-(``क्`` moved before a consonant) is not made. Randomness: :func:`stream_for` only.
+(``क्`` moved before a consonant) is not made. Randomness: :func:`stream_for` only, which
+depends on the query id and not on the language, so the translations of a question on a parallel
+task draw the same numbers (the same letter clusters, counted from the start, are hit).
 """
 
 from __future__ import annotations
