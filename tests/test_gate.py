@@ -68,7 +68,7 @@ def test_candidates_are_chosen_by_task_and_must_pair_with_the_baseline(runs, tmp
     only.mkdir()
     for name in ("synth.json", "synth.per_query.csv.gz"):
         (only / name).write_bytes((base / "baseline" / name).read_bytes())
-    with pytest.raises(Unpaired, match=f"--baseline {only}: no result for task synthp"):
+    with pytest.raises(Unpaired, match=f"--baseline {only}: no result synthp \\(synthp.json\\)"):
         judge_candidates(load_candidates(base / "other"), only, Tolerance())
 
 

@@ -100,6 +100,6 @@ def run_command(model: str, output: Path | None, as_json: bool, **params: Any) -
 
     results = evaluate(model, output, dict(params, as_json=as_json))
     if as_json:
-        click.echo(json.dumps({r.task: r.scores for r in results}, indent=2))
+        click.echo(json.dumps({r.key: r.scores for r in results}, indent=2))
     elif not params["quiet"]:
         click.echo(summary_table(results))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,10 +65,11 @@ class Comparison:
 
 def load(path: Path, task: str | None = None) -> list[TaskResult]:
     """The result in a file, or every result in a folder (the JSON files that claim to be
-    results, see :func:`claims_to_be_result`); each validated on load."""
+    results, see :func:`claims_to_be_result`); each validated on load. ``task`` keeps a task's
+    results: the clean ``<task>.json`` and its perturbed runs ``<task>~<perturbation>.json``."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.json") if not p.name.startswith(".") and (not task or p.stem == task))
+        files = sorted(p for p in path.glob("*.json") if not p.name.startswith(".") and (not task or p.stem.partition("~")[0] == task))
         files = [p for p in files if claims_to_be_result(p)]
     elif path.is_file():
         files = [path]
@@ -99,6 +100,11 @@ def incomparable(a: TaskResult, b: TaskResult) -> str | None:
     or queries than ``a`` (a fast check against a full baseline), never other data or settings."""
     if a.task != b.task:
         return f"different tasks ({a.task} vs {b.task})"
+    if a.key != b.key:  # a perturbed run never stands in for the clean one, nor for another perturbation
+        return f"different results ({a.key} vs {b.key})"
+    reason = perturbation_mismatch(a.perturbation, b.perturbation)
+    if reason:
+        return reason
     if a.candidate_text != b.candidate_text:
         return f"different candidate text ({a.candidate_text} vs {b.candidate_text})"
     absent = [lang for lang in b.languages if lang not in a.languages]
@@ -111,6 +117,20 @@ def incomparable(a: TaskResult, b: TaskResult) -> str | None:
     missing = [s.setting for s in b.settings if not a.has(s.setting)]
     if missing:
         return f"{len(missing)} setting(s) of {b.task} missing from the baseline, e.g. {missing[0].label}"
+    return None
+
+
+def perturbation_mismatch(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> str | None:
+    """Why two runs under the same perturbation key did not see the same noisy queries, or None:
+    another version of the perturbation, or other versions of a library its output depends on."""
+    if not a or not b:
+        return None
+    if a["version"] != b["version"]:
+        return f"perturbation {a['key']} is version {a['version']} in one and {b['version']} in the other"
+    libraries_a, libraries_b = a.get("libraries") or {}, b.get("libraries") or {}
+    for name in sorted(set(libraries_a) | set(libraries_b)):
+        if libraries_a.get(name) != libraries_b.get(name):
+            return f"perturbation {a['key']} was made with {name} {libraries_a.get(name)} in one and {libraries_b.get(name)} in the other"
     return None
 
 
@@ -130,7 +150,7 @@ def compared_metrics(a: TaskResult, b: TaskResult, requested: Sequence[str] | No
             continue
         if (spec.column in columns_a) != (spec.column in columns_b):
             which = "baseline (A)" if spec.column in columns_a else "candidate (B)"
-            raise UsageError(f"cannot compare {a.task} results on {spec.name}: only the {which} computed it")
+            raise UsageError(f"cannot compare {a.key} results on {spec.name}: only the {which} computed it")
         if spec.column in columns_a:
             specs.append(spec)
     return specs
@@ -145,14 +165,14 @@ def compare_task(a: TaskResult, b: TaskResult, test: str = "student", metrics: S
     per setting, one row per metric."""
     reason = incomparable(a, b)
     if reason:
-        raise UsageError(f"cannot compare {a.task} results: {reason}")
+        raise UsageError(f"cannot compare {a.key} results: {reason}")
     specs = compared_metrics(a, b, metrics)
     bias = [spec for spec in specs if spec.name in BIAS_METRICS]
     headline = [spec for spec in specs if spec.name not in BIAS_METRICS]
     joined, unmatched = paired_frame(a.per_query, b.per_query, tuple(spec.column for spec in specs))
     if len(unmatched):  # a query of b the baseline lacks: other data, not a sample of it
         first = unmatched.iloc[0]
-        raise UsageError(f"cannot compare {a.task} results: {len(unmatched)} queries missing from the baseline, "
+        raise UsageError(f"cannot compare {a.key} results: {len(unmatched)} queries missing from the baseline, "
                          f"e.g. {first.query_id!r} in {Setting.of(first).label}")
     groups = {Setting(*key): part for key, part in joined.groupby(list(Setting.FIELDS), sort=False)}
     settings = [s.setting for s in b.settings if s.setting in groups]

@@ -17,7 +17,7 @@ from .check import Tolerance, append_github_summary, check_task, markdown_summar
 from benchmark.results import TaskResult
 from .compare import Comparison, load, measured
 
-Report = dict[str, list[Comparison]]  # task -> judged rows
+Report = dict[str, list[Comparison]]  # result key (task, or <task>~<perturbation>) -> judged rows
 
 
 class Unpaired(UsageError):
@@ -26,19 +26,21 @@ class Unpaired(UsageError):
 
 
 def load_candidates(folder: Path, tasks: tuple[str, ...] = ()) -> list[TaskResult]:
-    """The results in ``folder`` (a result file or a run folder), only those of ``tasks`` if given."""
+    """The results in ``folder`` (a result file or a run folder), only those of ``tasks`` if given
+    (a task's perturbed runs with it)."""
     candidates = load(folder)
     return [c for c in candidates if c.task in tasks] if tasks else candidates
 
 
 def judge_candidates(candidates: list[TaskResult], baseline: Path, tol: Tolerance) -> Report:
-    """Judge every candidate against the baseline's result of its task: task -> judged rows."""
-    baselines = {r.task: r for r in load(baseline)}
+    """Judge every candidate against the baseline's result of the same key (a task, or a task
+    under a perturbation: never one for the other): key -> judged rows."""
+    baselines = {r.key: r for r in load(baseline)}
     report: Report = {}
     for result in candidates:
-        if result.task not in baselines:
-            raise Unpaired(f"--baseline {baseline}: no result for task {result.task}")
-        report[result.task] = check_task(baselines[result.task], result, tol)
+        if result.key not in baselines:
+            raise Unpaired(f"--baseline {baseline}: no result {result.key} ({result.key}.json)")
+        report[result.key] = check_task(baselines[result.key], result, tol)
     if not report:
         raise Unpaired("nothing to check: no candidate result")
     return measured(report, tol.metrics)

@@ -153,8 +153,8 @@ def read_per_query(result_path: Path, result: dict[str, Any]) -> pd.DataFrame:
     SHA-256 must be the one the JSON pins, it is decompressed only up to the size its row count
     allows (a gzip bomb stops there), and every cell is type- and range-checked."""
     name = result["per_query"]["file"]
-    if name != f"{result['task']}{PER_QUERY_SUFFIX}":  # read_document refuses it; a hand-made dict may not
-        raise XbenchError(f"{result_path}: field per_query.file: {name!r}, must be {result['task']}{PER_QUERY_SUFFIX}")
+    if name != f"{result_key(result)}{PER_QUERY_SUFFIX}":  # read_document refuses it; a hand-made dict may not
+        raise XbenchError(f"{result_path}: field per_query.file: {name!r}, must be {result_key(result)}{PER_QUERY_SUFFIX}")
     path = Path(result_path).parent / name
     rows = expected_rows(result, str(result_path))
     if rows > MAX_PER_QUERY_ROWS:

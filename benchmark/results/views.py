@@ -25,7 +25,7 @@ def summary_table(results: Iterable[TaskResult], tablefmt: str = "github") -> st
     pivoted = [r for r in results if r.pivot is not None]
     tables = []
     if parallel or not pivoted:
-        rows = [[r.task, r.model.name, _fmt(r.score("mono")), _fmt(r.score("cross")), _fmt(r.score("multi")), _fmt(r.score("rank_distance"), 1)]
+        rows = [[r.key, r.model.name, _fmt(r.score("mono")), _fmt(r.score("cross")), _fmt(r.score("multi")), _fmt(r.score("rank_distance"), 1)]
                 for r in parallel]
         tables.append(tabulate(rows, headers=["task", "model", "Mono mAP", "Cross mAP", "Multi mAP", "Rank dist."], tablefmt=tablefmt,
                                disable_numparse=True))
@@ -53,7 +53,7 @@ def pivot_summary_table(results: Sequence[TaskResult], tablefmt: str = "github")
     for r in results:
         metric = headline_metric(r)
         scopes = ["all", *direction_scopes(r.pivot), *groups]
-        rows.append([r.task, r.model.name, metric, *(_fmt(r.aggregate(scope, metric)) for scope in scopes), _fmt(r.aggregate("all", "map"))])
+        rows.append([r.key, r.model.name, metric, *(_fmt(r.aggregate(scope, metric)) for scope in scopes), _fmt(r.aggregate("all", "map"))])
     headers = ["task", "model", "metric", "all", to_pivot, from_pivot, *groups, "mAP (all)"]
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
@@ -114,16 +114,16 @@ def matrix_view(result: TaskResult) -> str:
     pivot task, whose languages meet only the pivot, the per-language table and the aggregates."""
     if result.pivot is not None:
         return pivot_view(result)
-    return f"\n{result.task}: query language x corpus language mAP\n{matrix_table(result)}\n"
+    return f"\n{result.key}: query language x corpus language mAP\n{matrix_table(result)}\n"
 
 
 def pivot_view(result: TaskResult) -> str:
     """The per-language table under its heading, then the aggregates (absent from old results)."""
     metric = headline_metric(result)
-    text = (f"\n{result.task}: {metric} per language, each paired with {result.pivot}, both directions; best first\n"
+    text = (f"\n{result.key}: {metric} per language, each paired with {result.pivot}, both directions; best first\n"
             f"{pivot_table(result)}\n")
     if result.aggregates:
-        text += f"\n{result.task}: aggregates (macro means over the settings of each scope)\n{aggregates_table(result)}\n"
+        text += f"\n{result.key}: aggregates (macro means over the settings of each scope)\n{aggregates_table(result)}\n"
     return text
 
 
@@ -132,5 +132,5 @@ def api_usage_line(result: TaskResult) -> str | None:
     usage = result.encoding
     if "api_requests" not in usage:
         return None
-    return (f"{result.task}: {usage['api_requests']} API requests, {usage['api_retries']} retries, "
+    return (f"{result.key}: {usage['api_requests']} API requests, {usage['api_retries']} retries, "
             f"{usage['api_tokens']} tokens reported by the server")
