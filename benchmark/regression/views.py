@@ -1,11 +1,16 @@
-"""What ``xbench compare`` and ``xbench check`` print: their reports as terminal tables."""
+"""What ``xbench compare``, ``xbench check`` and ``xbench robustness`` print: their reports as terminal tables."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
 from .check import tests_used
 from .compare import Comparison
+
+if TYPE_CHECKING:
+    from .robustness import Report, Row
 
 
 def compare_view(task: str, name_a: str, name_b: str, rows: list[Comparison], alpha: float) -> str:
@@ -32,3 +37,24 @@ def check_view(report: dict[str, list[Comparison]], failed: bool) -> str:
             lines.append(tabulate(table, headers=headers, tablefmt="github", disable_numparse=True))
     lines.append("FAIL: regression" if failed else "PASS")
     return "\n".join(lines)
+
+
+def _share(row: Row) -> str:
+    """How many of a row's queries the perturbation changed: "unchanged" when none (romanize on a
+    Latin-script language), else the share."""
+    share = row.changed_share
+    return "-" if share is None else "unchanged" if row.changed == 0 else f"{share:.1%}"
+
+
+def robustness_view(report: Report, alpha: float) -> str:
+    """The robustness report as one table: a row per scope (query "all") and per kind and query
+    language of each perturbed result; the model column only when the report covers several."""
+    several = len({r.folder for r in report.rows}) > 1
+    table = [[*([r.model] if several else []), r.task, r.perturbation, r.scope, r.query_lang or "all", f"{r.clean:.4f}", f"{r.perturbed:.4f}",
+              f"{r.drop:+.4f}", "-" if r.relative_drop is None else f"{r.relative_drop:+.1%}",
+              f"{r.p_holm:.3g}" + (" *" if r.p_holm <= alpha else ""), r.n, _share(r)] for r in report.rows]
+    headers = [*(["model"] if several else []), "task", "perturbation", "scope", "query", "clean mAP", "perturbed mAP", "drop", "rel. drop",
+               "p (Holm)", "n", "changed"]
+    return (tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
+            + f"\ndrop = clean - perturbed mAP; p: paired {report.test} test on per-query AP, Holm-corrected over all {len(report.rows)} rows"
+            + f" (* p <= {alpha})")

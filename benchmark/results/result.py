@@ -168,6 +168,12 @@ class TaskResult:
         return bool(self._doc.get("sample"))
 
     @property
+    def sample(self) -> Mapping[str, Any] | None:
+        """The query sample of a fast run (``queries``, ``seed``); None for a full run."""
+        stated = self._doc.get("sample")
+        return dict(stated) if stated else None
+
+    @property
     def candidate_text(self) -> str:
         return self._doc["candidate_text"]
 
