@@ -39,7 +39,19 @@ def check_command(baseline: Path, model: str | None, candidate: Path | None, out
     and metric checked); Mono, Cross, Multi and rank distance are checked the same way. Accuracy,
     0 or 1 per query, is tested by McNemar's exact test (mcnemar-exact); mAP and the others by
     --test. --metric chooses the metrics (default: accuracy and mAP where the task has them, and
-    the rank distance). Exit 0: pass; 1: regression;
+    the rank distance).
+
+    \b
+    Robustness: a perturbed result (<task>~<perturbation>.json, from xbench run --perturb) is
+    checked against the baseline's result of the same perturbation, and, when both sides also
+    hold the clean <task>.json, on its drop: per query, clean AP - perturbed AP, the candidate's
+    against the baseline's, per setting kind. A drop that grows by more than --max-drop,
+    significantly (Holm-corrected with the perturbed result's other rows), fails the check.
+    With --model, the perturbations the baseline holds are run too (their recorded version must
+    be the installed one).
+
+    \b
+    Exit 0: pass; 1: regression;
     2: bad usage or incomparable inputs (other task, data, candidate text, or missing settings).
     With GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it.
 
@@ -57,16 +69,23 @@ def check_command(baseline: Path, model: str | None, candidate: Path | None, out
       xbench check --model ./ckpt-2000 --baseline baseline/ --langs en,de,zh --sample 300
       xbench check --candidate results/new --baseline baseline/ --test fisher
       xbench check --model ./ckpt-2000 --baseline baseline/ --task tatoeba --metric accuracy
+      xbench run --model ./ckpt-1000 --task xquad-r --suite robustness --output baseline/
+      xbench check --model ./ckpt-2000 --baseline baseline/ --task xquad-r
     """
     from benchmark.regression.check import Tolerance, report_json
-    from benchmark.regression.gate import Unpaired, failed, judge_candidates, load_candidates, publish
+    from benchmark.regression.gate import Unpaired, baseline_perturbations, failed, judge_candidates, load_candidates, publish
     from benchmark.regression.views import check_view
 
     if (model is None) == (candidate is None):
         raise click.UsageError("give exactly one of --model (evaluate a checkpoint) or --candidate (an existing result)")
     tol = Tolerance(max_drop, max_rank_distance_increase, alpha, test, compared)
     if model is not None:
-        candidates = evaluate(model, output, dict(params, as_json=as_json), sample=sample, seed=seed)
+        held = baseline_perturbations(baseline)  # run what the baseline holds: <task>~<perturbation> is checked too
+        asked = {spec.key for spec in (*params["suites"], *params["perturbations"])}
+        params = dict(params, perturbations=tuple(dict.fromkeys([*params["perturbations"], *held.values()])), as_json=as_json)
+        candidates = evaluate(model, output, params, sample=sample, seed=seed)
+        # a perturbation run for the baseline's sake on a task whose baseline lacks it: written, not checked
+        candidates = [c for c in candidates if not c.perturbation or c.key in held or c.perturbation["key"] in asked]
     else:
         candidates = load_candidates(candidate, params["tasks"])
     try:

@@ -8,6 +8,10 @@ doing it. Which way is worse, and which test applies, is the metric's own declar
 (:class:`benchmark.metrics.MetricSpec`): rank distance, lower is better, regresses when it rises
 by more than ``max_rank_distance_increase`` ranks, significantly; accuracy, a 0/1 outcome per
 query, is tested by McNemar's exact test, the continuous metrics by ``test``.
+
+Robustness: when baseline and candidate both hold a perturbed result and its clean result, the
+per-query drop of AP under the perturbation (clean - perturbed) is compared too, per setting kind
+(:mod:`.drops`); a drop that grows by more than ``max_drop``, significantly, is a regression.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.metrics import metric_spec, MetricSpec
+from benchmark.metrics import MetricSpec
 from benchmark.results import TaskResult
-from .compare import Comparison, compare_task
+from .compare import Comparison, compare_task, holm_adjusted
+from .drops import compare_drops
+from .robustness import Pair
 from benchmark.fsutil import atomic_write_bytes
 
 
@@ -40,9 +46,10 @@ class Tolerance:
 
 def judge(rows: list[Comparison], tol: Tolerance) -> list[Comparison]:
     """Set each comparison's ``status``: regression, improvement or ok. The row's metric spec
-    says which way is better and in which unit its tolerance is given."""
+    says which way is better and in which unit its tolerance is given (a drop under a
+    perturbation: growing is worse)."""
     for row in rows:
-        spec = metric_spec(row.metric)
+        spec = row.spec
         significant = row.p_holm <= tol.alpha
         gain, allowed = spec.gain(row.delta), tol.allowed(spec)
         worse, better = gain < -allowed, gain > allowed
@@ -50,8 +57,14 @@ def judge(rows: list[Comparison], tol: Tolerance) -> list[Comparison]:
     return rows
 
 
-def check_task(baseline: TaskResult, candidate: TaskResult, tol: Tolerance) -> list[Comparison]:
-    return judge(compare_task(baseline, candidate, test=tol.test, metrics=tol.metrics or None), tol)
+def check_task(baseline: TaskResult, candidate: TaskResult, tol: Tolerance, clean: tuple[TaskResult, TaskResult] | None = None) -> list[Comparison]:
+    """The judged rows of ``candidate`` against ``baseline`` (results of the same key). For a
+    perturbed result, ``clean`` (the baseline's and the candidate's clean results of the task) adds
+    the drop under the perturbation per scope (when mAP is checked), Holm-corrected with the rest."""
+    rows = compare_task(baseline, candidate, test=tol.test, metrics=tol.metrics or None)
+    if clean is not None and (not tol.metrics or "map" in tol.metrics):
+        rows = holm_adjusted(rows + compare_drops(Pair(clean[0], baseline), Pair(clean[1], candidate), tol.test))
+    return judge(rows, tol)
 
 
 def junit_xml(report: dict[str, list[Comparison]], tol: Tolerance) -> bytes:
@@ -63,10 +76,10 @@ def junit_xml(report: dict[str, list[Comparison]], tol: Tolerance) -> bytes:
         suite = ET.SubElement(suites, "testsuite", name=f"xbench check {task}", tests=str(len(rows)), failures=str(failures), errors="0", skipped="0")
         for row in rows:
             case = ET.SubElement(suite, "testcase", classname=f"{task}.{row.metric}", name=row.label)
-            text = f"{row.metric} {row.a:.4f} -> {row.b:.4f} ({row.delta:+.4f}), p_holm={row.p_holm:.3g} ({row.test}), n={row.n}"
+            text = f"{row.spec.name} {row.a:.4f} -> {row.b:.4f} ({row.delta:+.4f}), p_holm={row.p_holm:.3g} ({row.test}), n={row.n}"
             if row.status == "regression":
                 failure = ET.SubElement(case, "failure", message=f"regression: {text}", type="regression")
-                failure.text = f"allowed {tol.allowed(metric_spec(row.metric))}, alpha {tol.alpha} ({row.test} test, Holm-corrected)"
+                failure.text = f"allowed {tol.allowed(row.spec)}, alpha {tol.alpha} ({row.test} test, Holm-corrected)"
             else:
                 ET.SubElement(case, "system-out").text = f"{row.status}: {text}"
     ET.indent(suites)

@@ -12,7 +12,7 @@ outcomes), and the p-values are Holm-corrected over everything tested.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -46,13 +46,23 @@ class Comparison:
     test: str
     p_holm: float = 1.0
     status: str | None = None  # set by a regression check
+    perturbation: str | None = None  # set: ``a`` and ``b`` are the metric's drop (clean - perturbed) under it
 
     @property
     def delta(self) -> float:
         return self.b - self.a
 
     @property
+    def spec(self) -> MetricSpec:
+        """What judges the row: the metric's spec, or for a drop under a perturbation the drop's
+        (the same unit, lower is better)."""
+        spec = metric_spec(self.metric)
+        return replace(spec, name=f"{spec.name} drop", higher_is_better=not spec.higher_is_better) if self.perturbation else spec
+
+    @property
     def label(self) -> str:
+        if self.perturbation:
+            return f"{self.kind} drop under {self.perturbation}"
         return self.setting.label if self.setting else f"{self.kind} (aggregate)"
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +70,7 @@ class Comparison:
         row = {"kind": self.kind, "query_lang": self.setting.query_lang if self.setting else "",
                "corpus_lang": self.setting.corpus_lang if self.setting else "", "metric": self.metric, "a": self.a, "b": self.b, "delta": self.delta,
                "n": self.n, "test": self.test, "p": self.p, "p_holm": self.p_holm}
+        row = row if self.perturbation is None else dict(row, perturbation=self.perturbation)
         return row if self.status is None else dict(row, status=self.status)
 
 
@@ -195,6 +206,11 @@ def compare_task(a: TaskResult, b: TaskResult, test: str = "student", metrics: S
         for spec in headline:
             values_a, values_b = part[f"{spec.column}_a"], part[f"{spec.column}_b"]
             rows.append(_compared(key.kind, key, spec.name, values_a.mean(), values_b.mean(), values_a, values_b, chosen_test(spec, test)))
+    return holm_adjusted(rows)
+
+
+def holm_adjusted(rows: list[Comparison]) -> list[Comparison]:
+    """Set each row's ``p_holm``: Holm's correction over all ``rows``, one family."""
     for row, adjusted in zip(rows, holm([r.p for r in rows])):
         row.p_holm = float(adjusted)
     return rows

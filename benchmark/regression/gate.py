@@ -3,9 +3,11 @@
 The candidate is either a result folder read from disk (:func:`load_candidates`) or the results a
 run has just produced, handed on in memory (``benchmark.run.run_model`` returns them in the same
 shape): both are what a reader of the written files gets, so the verdicts are the same either way.
-Each candidate task is paired with the baseline's result of that task and judged
-(:func:`~benchmark.regression.check.check_task`); the report then goes to JUnit XML, the GitHub
-job summary and the terminal.
+Each candidate result is paired with the baseline's result of the same key (a task, or a task
+under a perturbation) and judged (:func:`~benchmark.regression.check.check_task`); a perturbed
+result whose clean result both sides hold is judged on its drop too. The report then goes to JUnit
+XML, the GitHub job summary and the terminal. :func:`baseline_perturbations` says which
+perturbations ``xbench check --model`` runs: those the baseline holds.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmark.errors import UsageError
+from benchmark.perturb import PerturbationSpec, parse_perturbation
 from .check import Tolerance, append_github_summary, check_task, markdown_summary, write_junit
 from benchmark.results import TaskResult
-from .compare import Comparison, load, measured
+from .compare import Comparison, load, measured, perturbation_mismatch
 
 Report = dict[str, list[Comparison]]  # result key (task, or <task>~<perturbation>) -> judged rows
 
@@ -36,14 +39,39 @@ def judge_candidates(candidates: list[TaskResult], baseline: Path, tol: Toleranc
     """Judge every candidate against the baseline's result of the same key (a task, or a task
     under a perturbation: never one for the other): key -> judged rows."""
     baselines = {r.key: r for r in load(baseline)}
+    clean = {r.key: r for r in candidates if not r.perturbation}
     report: Report = {}
     for result in candidates:
         if result.key not in baselines:
             raise Unpaired(f"--baseline {baseline}: no result {result.key} ({result.key}.json)")
-        report[result.key] = check_task(baselines[result.key], result, tol)
+        pair = (baselines[result.task], clean[result.task]) if result.perturbation and result.task in baselines and result.task in clean else None
+        report[result.key] = check_task(baselines[result.key], result, tol, pair)
     if not report:
         raise Unpaired("nothing to check: no candidate result")
     return measured(report, tol.metrics)
+
+
+def baseline_perturbations(baseline: Path) -> dict[str, PerturbationSpec]:
+    """The perturbations of the baseline's perturbed results, by result key, parsed from their
+    recorded keys. One recorded with another version of the perturbation, or of a library its
+    output depends on, is refused: the candidate would see other noisy queries."""
+    specs = {}
+    for result in load(baseline):
+        record = result.perturbation
+        if not record:
+            continue
+        spec = parse_perturbation(record["key"], f"--baseline {result.path}")
+        here = spec.identity()
+        if record["version"] != here["version"]:
+            raise UsageError(f"--baseline {result.path}: perturbation {spec.name} is version {record['version']} there, "
+                             f"{here['version']} here; re-run the baseline with this xbench")
+        if perturbation_mismatch(record, here):
+            there, mine = record.get("libraries") or {}, here["libraries"]
+            name = next(n for n in sorted(set(there) | set(mine)) if there.get(n) != mine.get(n))
+            raise UsageError(f"--baseline {result.path}: perturbation {spec.key} was made with {name} {there.get(name)}, "
+                             f"here it is {mine.get(name)}; re-run the baseline with this xbench")
+        specs[result.key] = spec
+    return specs
 
 
 def failed(report: Report) -> bool:
