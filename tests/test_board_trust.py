@@ -451,7 +451,7 @@ def _page_without_details(row) -> str:
     """The page's table for one row (details need an entry's per-language results, checked on a real board above)."""
     from benchmark.leaderboard import html as board_html
 
-    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="", tatoeba_text="", tatoeba="",
+    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="", tatoeba_text="", tatoeba="", robustness="",
                                    rows="".join(board_html._td(c.sort(row), c.text(row), c.css) for c in columns()).join(("<tr>", "</tr>")))
 
 

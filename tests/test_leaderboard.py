@@ -20,7 +20,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import benchmark.perturb as perturb
+from benchmark.engine.settings import Setting
 from benchmark.fsutil import safe_name
+from benchmark.perturb import Perturbation
 from benchmark.cli import main
 from tests.paths import SHARED_DATA, SHARED_LAREQA, SHARED_TATOEBA
 
@@ -301,6 +304,63 @@ def test_ranking_and_ties(tmp_path, runs, board):
     assert [r["model"] for r in rows][2] == "tests.encoders_for_tests:ngram_counts"
     assert rows[1]["tied"] and rows[1]["rank"] == rows[0]["rank"] == 1
     assert not rows[2]["tied"] and rows[2]["rank"] == 3
+
+
+class Upper(Perturbation):
+    name, version, description = "upper", 1, "upper-case every query"
+
+    def apply(self, texts, ids, lang, level):
+        return [t.upper() for t in texts]
+
+
+def with_perturbed(tmp_path: Path, runs, version: int = 1) -> Path:
+    """A copy of the second model's run with an 'upper' run of each ranked task beside it: the
+    clean result with every AP times 0.9 (every mAP, headline and aggregate recomputed), so each
+    kind's drop is a tenth of its clean mAP."""
+    from benchmark.metrics.aggregate import aggregates, headline_scores, kinds_of
+    from benchmark.results import TaskResult
+    from benchmark.results.io import write_document
+
+    copy = Path(shutil.copytree(runs["counts"], tmp_path / "with-perturbed"))
+    for task in ("xquad-r", "mlqa-r"):
+        clean = TaskResult.from_dir(copy, task)
+        doc, frame = clean.to_dict(), clean.per_query.copy()
+        frame["ap"] = frame["ap"] * 0.9
+        for record in doc["settings"]:
+            record["map"] = float(clean.rows(Setting.of(record)).ap.mean() * 0.9)
+        doc["scores"] = headline_scores(doc["settings"])
+        doc["aggregates"] = aggregates(doc["settings"], doc["task_definition"]["metrics"], kinds_of(doc["settings"]), None, {})
+        doc["perturbation"] = {"name": "upper", "version": version, "level": None, "key": "upper", "libraries": {},
+                               "changed": {lang: 1 for lang in clean.languages}, "queries": {lang: 1 for lang in clean.languages}}
+        write_document(copy, doc, frame)
+    return copy
+
+
+def test_perturbed_runs_are_shown_never_ranked(tmp_path, runs, board, monkeypatch):
+    monkeypatch.setattr(perturb.PERTURBATIONS, "_builtins", {"upper": Upper()})
+    plain = tmp_path / "plain"
+    assert cli("submit", runs["counts"], "--board", shutil.copytree(board, plain)).exit_code == 0
+    result = cli("submit", with_perturbed(tmp_path, runs), "--board", board)
+    assert result.exit_code == 0, result.output
+    (key,) = [p.name for p in (board / "submissions").iterdir() if p.name.startswith("tests")]
+    assert (board / "submissions" / key / "xquad-r~upper.per_query.csv.gz").is_file()
+    ranked = json.loads(cli("leaderboard", "--board", board, "--format", "json").output)
+    assert ranked == json.loads(cli("leaderboard", "--board", plain, "--format", "json").output)  # the same rows, ranks, ties
+    readme = (board / "README.md").read_text()
+    section = readme[readme.index("## Robustness"):readme.index("## Reproduce")]
+    (line,) = [line for line in section.splitlines() if "upper" in line]
+    assert line.count("(10.0%)") == 6  # XQuAD-R and MLQA-R, Mono, Cross, Multi: each loses a tenth
+    assert "<table class='robust'>" in (board / "index.html").read_text()
+
+
+def test_a_perturbed_run_of_another_version_is_refused(tmp_path, runs, board, monkeypatch):
+    monkeypatch.setattr(perturb.PERTURBATIONS, "_builtins", {"upper": Upper()})
+    before = snapshot(board)
+    folder = with_perturbed(tmp_path, runs, version=2)
+    result = cli("submit", folder, "--board", board)
+    assert result.exit_code == 1
+    assert f"{folder / 'mlqa-r~upper.json'}: perturbation upper is version 2, this xbench has version 1" in result.stderr
+    assert snapshot(board) == before
 
 
 def test_safe_names():

@@ -18,11 +18,15 @@ def submit_command(result_dir: Path, board: Path, replace: bool, data_dir: Path 
     \b
     RESULT_DIR is the --output folder of `xbench run` over the full xquad-r and mlqa-r tasks,
     which rank the board; a full tatoeba result beside them is validated too and shown in the
-    board's Tatoeba columns (it does not change the order).
+    board's Tatoeba columns (it does not change the order). Perturbed runs beside them
+    (<task>~<perturbation>.json, from --perturb or --suite robustness) are validated as well, and
+    each must be its clean result's run with only the queries perturbed (same model, data, task
+    version, languages, queries) by a perturbation this xbench has at the same version; they
+    are shown in the board's robustness view and never ranked.
     Refused (exit 1, board untouched): another schema version, missing settings, data that is not
     the canonical data, aggregates or mAPs that do not recompute from the per-setting and
-    per-query values, values out of range, missing model identity, or a (model, revision) that is
-    already on the board (unless --replace).
+    per-query values, values out of range, missing model identity, a (model, revision) that is
+    already on the board (unless --replace); a perturbed run that does not pair with its clean run.
 
     \b
     Examples:

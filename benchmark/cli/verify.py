@@ -35,7 +35,10 @@ def verify_command(submission: Path, sample: int, seed: int | None, model: str |
     text, max length and pooling are applied again. Each sampled setting is re-run on its language
     pair only (a multilingual-pool setting needs every language: the slowest draw); settings are
     drawn with a chance proportional to their weight in the board's average. Every sampled query's
-    AP, rank distance and cutoff metrics must agree with the submitted ones to 1e-4.
+    AP, rank distance and cutoff metrics must agree with the submitted ones to 1e-4. Perturbed
+    results (<task>~<perturbation>.json) are re-run too: their settings, all together drawn as
+    often as one kind of a task, are re-run with the queries perturbed again by the recorded
+    perturbation, which this xbench must have at the recorded version (and library versions).
 
     \b
     Exit 0: verified; on a board, verification.json is written into the submission folder (the

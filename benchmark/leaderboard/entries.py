@@ -18,6 +18,7 @@ from benchmark.errors import XbenchError
 from benchmark.fsutil import safe_name
 from benchmark.results import RecordedModel, TaskResult
 from .ranking import BOARD_TASKS, SCORE_NAMES, SHOWN_TASKS, TATOEBA, TATOEBA_SCOPES, Entry, rank
+from .perturbed import check_perturbed, perturbed_keys
 from .verify import verified_label
 
 MAX_TEXT = 200  # longest model name, revision, version or date a board row shows
@@ -120,8 +121,13 @@ def load_entry(folder: Path, key: str | None = None) -> Entry:
         results[task] = TaskResult.from_dir(folder, task)
         check_board_fields(results[task], results[task].path, task)
         results[task].per_query  # read and checked now: a corrupt table fails loading, naming its file
-    check_same_model(results, folder)
-    return Entry(key or folder.name, meta, results, verified_label(folder, results))
+    perturbed = {}
+    for name in perturbed_keys(folder):  # shown by their scores only: their tables were checked by submit
+        perturbed[name] = TaskResult.from_dir(folder, name)
+        check_board_fields(perturbed[name], perturbed[name].path, name.partition("~")[0])
+        check_perturbed(perturbed[name], results, queries=False)
+    check_same_model({**results, **perturbed}, folder)
+    return Entry(key or folder.name, meta, results, verified_label(folder, {**results, **perturbed}), perturbed)
 
 
 def load_entries(board: Path, exclude: str | None = None) -> list[Entry]:

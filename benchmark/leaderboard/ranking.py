@@ -12,7 +12,7 @@ Tatoeba existed: adding an entry's Tatoeba run must not move it (or any other) u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ class Entry:
     meta: dict[str, Any]
     results: dict[str, TaskResult]  # every BOARD_TASKS task, and those of SHOWN_TASKS it has
     verified: str | None = None  # date and sample of an `xbench verify` of exactly these files; None: self-reported
+    perturbed: dict[str, TaskResult] = field(default_factory=dict)  # <task>~<perturbation> -> result: shown, never ranked
 
     @property
     def model(self) -> RecordedModel:

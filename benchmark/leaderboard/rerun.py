@@ -21,7 +21,8 @@ from benchmark.results import RecordedModel, TaskResult
 
 @dataclass(frozen=True)
 class Pick:
-    """One sampled setting of one task."""
+    """One sampled setting of one result: ``task`` is the result's key (a task, or
+    ``<task>~<perturbation>`` for a perturbed run)."""
 
     task: str
     setting: Setting
@@ -167,20 +168,47 @@ def rerun_languages(task: TaskResult, picks: list[Pick], definition: Any) -> tup
     return tuple(lang for lang in definition.languages if lang in needed)
 
 
+def recorded_perturbation(task: TaskResult) -> Any:
+    """The perturbation a perturbed result was run under, as this xbench has it; None for a clean
+    result. Refused (UsageError: nothing can be checked) when this xbench lacks it or has another
+    version of it, or of a library its output depends on: the re-run's queries would differ."""
+    from benchmark.perturb import parse_perturbation
+
+    record = task.perturbation
+    if record is None:
+        return None
+    try:
+        spec = parse_perturbation(record["key"], "perturbation.key")
+    except UsageError as exc:
+        raise UsageError(f"cannot verify {task.path}: {exc}") from None
+    here = spec.identity()
+    if here["version"] != record["version"]:
+        raise UsageError(f"cannot verify {task.path}: perturbation {spec.name} is version {here['version']} here, the result's is {record['version']}")
+    recorded = record.get("libraries") or {}
+    for name in sorted(set(recorded) | set(here["libraries"])):
+        if recorded.get(name) != here["libraries"].get(name):
+            raise UsageError(f"cannot verify {task.path}: perturbation {spec.key} was made with {name} {recorded.get(name)}, "
+                             f"here it is {here['libraries'].get(name)}")
+    return spec
+
+
 def rerun(task: TaskResult, picks: list[Pick], options: VerifyOptions, log: Callable[[str], None]) -> TaskResult:
-    """Re-evaluate the settings of ``picks`` of one task, with its recorded model and options."""
-    from benchmark.engine.runner import RunConfig, evaluate_task
+    """Re-evaluate the settings of ``picks`` of one result, with its recorded model and options
+    (and, for a perturbed result, its recorded perturbation)."""
+    from benchmark.engine.runner import RunConfig, evaluate_variants
 
     definition = _definition(task.task, options.tasks)
     if task.task_version != definition.version:
         raise UsageError(f"cannot verify {task.path}: task {definition.name} is version {definition.version} here, the result is of {task.task_version}")
+    spec = recorded_perturbation(task)
     langs = rerun_languages(task, picks, definition)
     encoder_options = recorded_options(task, options.api_base, options.device, options.batch_size)
     retriever = load_recorded_model(task, task.path, encoder_options, options.model)
     config = RunConfig(langs=langs, data_dir=options.data_dir, cache_dir=options.cache_dir, candidate_text=task.candidate_text,
-                       allow_modified_data=not task.data.official, quiet=options.quiet, metrics=tuple(task.definition["metrics"]))
-    log(f"== {definition.name}: re-running {len(picks)} setting(s) on {','.join(langs)} with {retriever.name}")
-    fresh = evaluate_task(definition, retriever, encoder_options, config)
+                       allow_modified_data=not task.data.official, quiet=options.quiet, metrics=tuple(task.definition["metrics"]),
+                       perturbations=(spec,) if spec else ())
+    log(f"== {task.key}: re-running {len(picks)} setting(s) on {','.join(langs)} with {retriever.name}")
+    fresh = evaluate_variants(definition, retriever, encoder_options, config)[-1]  # the perturbed run when there is one
     recorded = task.data.checksums
     for name, digest in fresh.data.checksums.items():
         if recorded.get(name) != digest:

@@ -3,7 +3,8 @@
 Layout of a board folder::
 
     submissions/<model>__<revision>/   submission.json + each task's result JSON and per-query table
-                                       (xquad-r and mlqa-r always, tatoeba when the run has it)
+                                       (xquad-r and mlqa-r always, tatoeba when the run has it), and
+                                       any perturbed runs of them (<task>~<perturbation>.json)
     history/<model>__<revision>/<n>/   earlier submissions replaced with --replace (never deleted)
     README.md, index.html              views, rebuilt from submissions/ alone (benchmark.board_views)
 
@@ -32,6 +33,7 @@ from benchmark.errors import XbenchError
 from benchmark.fsutil import atomic_write_text, prepared_writes
 from benchmark.results import RecordedModel, TaskResult
 from benchmark.results.schema import PER_QUERY_SUFFIX
+from .perturbed import check_perturbed, perturbed_keys
 from .entries import check_board_fields, check_same_model, entry_tasks, load_entries, read_meta, revision_of, submission_key
 from .ranking import BOARD_TASKS, SHOWN_TASKS, Entry, rank
 from .validate import validate_result
@@ -51,18 +53,24 @@ except ImportError:  # not POSIX: no advisory locks, concurrent submits there ar
 COVERS = f"a submission covers {', '.join(BOARD_TASKS)}, and {', '.join(SHOWN_TASKS)} when the run has it"
 
 
-def validate_submission(result_dir: Path, data_dir: Path | None = None) -> dict[str, TaskResult]:
+def validate_submission(result_dir: Path, data_dir: Path | None = None) -> tuple[dict[str, TaskResult], dict[str, TaskResult]]:
     """Every task's result (each ranked task, and each shown task present), fully validated
-    (per-query tables read), all of one model. A Tatoeba result present is held to the same
-    checks as the ranked ones: a submission does not carry an unchecked result onto the board."""
+    (per-query tables read), all of one model; and the perturbed results by key, each validated
+    and held to be its clean result's run with perturbed queries (:func:`.perturbed.check_perturbed`).
+    A Tatoeba or perturbed result present is held to the same checks as the ranked ones: a
+    submission does not carry an unchecked result onto the board."""
     results = {}
     for task in entry_tasks(result_dir):
         path = Path(result_dir) / f"{task}.json"
         if not path.is_file():
             raise XbenchError(f"{result_dir}: no {task}.json ({COVERS})")
         results[task] = validate_result(path, data_dir)
-    check_same_model(results, Path(result_dir))
-    return results
+    perturbed = {}
+    for key in perturbed_keys(result_dir):  # their query ids are their clean result's, checked against the canonical data
+        perturbed[key] = validate_result(Path(result_dir) / f"{key}.json", data_dir, query_ids=False)
+        check_perturbed(perturbed[key], results)
+    check_same_model({**results, **perturbed}, Path(result_dir))
+    return results, perturbed
 
 
 def _copy_regular(src: Path, dst: Path) -> None:
@@ -85,11 +93,11 @@ def stage(result_dir: Path, staged: Path) -> None:
     """Copy a submission's files into the new folder ``staged``; check the fields the board relies
     on (before the full validation, so that those faults are named as the board's)."""
     staged.mkdir()
-    for task in entry_tasks(result_dir):
-        for name in (f"{task}.json", f"{task}{PER_QUERY_SUFFIX}"):
+    for key in (*entry_tasks(result_dir), *perturbed_keys(result_dir)):
+        for name in (f"{key}.json", f"{key}{PER_QUERY_SUFFIX}"):
             _copy_regular(Path(result_dir) / name, staged / name)
-        path = staged / f"{task}.json"
-        check_board_fields(TaskResult.from_file(path), path, task)
+        path = staged / f"{key}.json"
+        check_board_fields(TaskResult.from_file(path), path, key.partition("~")[0])
 
 
 @contextlib.contextmanager
@@ -183,7 +191,7 @@ def submit(result_dir: Path, board: Path, views: Views, replace: bool = False, d
         staged = Path(tmp) / "submission"
         with _named_as(staged, result_dir):
             stage(result_dir, staged)
-            results = validate_submission(staged, data_dir)
+            results, perturbed = validate_submission(staged, data_dir)
             first = results[BOARD_TASKS[0]]
             model = first.model
             target = board / "submissions" / submission_key(model)
@@ -199,7 +207,8 @@ def submit(result_dir: Path, board: Path, views: Views, replace: bool = False, d
         with locked(board):
             _check_slot(target, model, replace)
             # the new entry from the results just validated: every check load_entry makes has been made
-            entries = load_entries(board, exclude=target.name) + [Entry(target.name, meta, results, verified_label(staged, results))]
+            entry = Entry(target.name, meta, results, verified_label(staged, {**results, **perturbed}), perturbed)
+            entries = load_entries(board, exclude=target.name) + [entry]
             texts = views(rank(entries))
             _swap_in(board, staged, target, texts)
     return target

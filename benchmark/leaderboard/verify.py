@@ -13,7 +13,9 @@ The draw gives each setting a chance proportional to its weight in the board's a
 multi setting weighs as much as ten cross settings), so wherever a forger puts a given amount of
 score, it is as likely to be drawn. Tatoeba, shown beside the average, is one more such stratum: its
 224 settings together are drawn as often as one kind of a ranked task, each re-run on the language
-paired with English (:func:`.rerun.rerun_languages`). The seed is random unless given, and always recorded: a seed
+paired with English (:func:`.rerun.rerun_languages`); so are the settings of all perturbed results
+(``<task>~<perturbation>``) together, each re-run with its queries perturbed again by the recorded
+perturbation (refused when this xbench has another version of it, or of a library it uses). The seed is random unless given, and always recorded: a seed
 derived from the submission could be ground by a forger until the draw misses the forged settings;
 a recorded seed still lets anyone repeat the exact check with ``--seed``.
 """
@@ -24,6 +26,7 @@ import json
 import math
 import re
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,7 +54,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 @dataclass
 class Submission:
     folder: Path
-    tasks: dict[str, TaskResult]  # by task name, sorted
+    tasks: dict[str, TaskResult]  # by result key (a task, or <task>~<perturbation>), sorted
 
     @property
     def on_board(self) -> bool:
@@ -105,9 +108,9 @@ def load_submission(folder: Path) -> Submission:
         if path.name in (SUBMISSION_FILE, VERIFICATION_FILE) or not claims_to_be_result(path):
             continue
         result = TaskResult.from_file(path)
-        if result.task in tasks:
-            raise _fail(path, f"a second result for task {result.task!r}")
-        tasks[result.task] = result
+        if result.key in tasks:
+            raise _fail(path, f"a second result {result.key!r}")
+        tasks[result.key] = result
     if not tasks:
         raise XbenchError(f"{folder}: no result files (<task>.json with its {PER_QUERY_SUFFIX})")
     submission = Submission(folder, dict(sorted(tasks.items())))
@@ -134,14 +137,18 @@ def check_consistency(task: TaskResult) -> None:
     check_recomputes(task, str(task.path))
 
 
+PERTURBED_STRATUM = ("~", "")  # every setting of every perturbed result: drawn together as often as one kind of a task
+
+
 def draw_sample(submission: Submission, size: int, seed: int) -> tuple[list[Pick], int]:
-    """``size`` settings of all tasks, drawn without replacement by board weight; also the total."""
+    """``size`` settings of all results, drawn without replacement by board weight; also the total.
+    A stratum is a task's kind; the perturbed results (shown beside the board, never ranked) are
+    one more stratum all together, as Tatoeba's 224 settings are one."""
     universe = [Pick(name, s.setting) for name, t in submission.tasks.items() for s in t.settings]
-    per_stratum: dict[tuple[str, str], int] = {}
-    for pick in universe:
-        stratum = (pick.task, pick.setting.kind)
-        per_stratum[stratum] = per_stratum.get(stratum, 0) + 1
-    weights = np.array([1.0 / per_stratum[(p.task, p.setting.kind)] for p in universe])
+    perturbed = {name for name, t in submission.tasks.items() if t.perturbation}
+    strata = [PERTURBED_STRATUM if p.task in perturbed else (p.task, p.setting.kind) for p in universe]
+    sizes = Counter(strata)
+    weights = np.array([1.0 / sizes[stratum] for stratum in strata])
     chosen = np.random.default_rng(seed).choice(len(universe), size=min(size, len(universe)), replace=False, p=weights / weights.sum())
     return [universe[i] for i in sorted(chosen.tolist())], len(universe)
 

@@ -14,7 +14,7 @@ import re
 import textwrap
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from tabulate import tabulate
 
@@ -22,7 +22,9 @@ from benchmark.errors import XbenchError
 from benchmark.fsutil import prepared_writes
 from .columns import SELF_REPORTED, TATOEBA_TEXT, TIE_MARK, _command, _text, columns
 from .html import page
+from .perturbed import robustness_rows
 from .ranking import TIE_ALPHA, Entry, board_rows
+from .robustview import ROBUSTNESS_TEXT, robustness_table
 from .entries import load_entries
 from .store import locked
 
@@ -59,7 +61,9 @@ def _wrap(text: str, width: int = 100) -> list[str]:
     return [line.replace("\0", " ") for line in textwrap.wrap(kept, width, break_on_hyphens=False)]
 
 
-def markdown(rows: list[dict[str, Any]]) -> str:
+def markdown(rows: list[dict[str, Any]], robustness: Sequence[dict[str, Any]] = ()) -> str:
+    """The board as Markdown: the ranked table, then (when any entry has perturbed runs) the
+    robustness table of :func:`.perturbed.robustness_rows`, then how to reproduce each row."""
     cols = columns()
     headers = [f"{c.group} {c.title}" if c.group else c.title for c in cols]
     table = [[md_text(c.text(r)) for c in cols] for r in rows]
@@ -80,6 +84,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "",
         body,
         "",
+        *(["## Robustness", "", *_wrap(ROBUSTNESS_TEXT), "", robustness_table(list(robustness), md_text), ""] if robustness else []),
         "## Reproduce",
         "",
         "Each row is reproduced by its command, then `xbench submit` of its output folder (the registered",
@@ -104,7 +109,7 @@ def render(board: Path, fmt: str) -> str:
     entries = load_entries(board)
     rows = board_rows(entries)
     if fmt == "md":
-        return markdown(rows)
+        return markdown(rows, robustness_rows(entries))
     if fmt == "csv":
         return csv_text(rows)
     if fmt == "html":
@@ -117,7 +122,7 @@ def render(board: Path, fmt: str) -> str:
 def views(entries: list[Entry]) -> dict[str, str]:
     """The view files of a board holding ``entries`` (ranked), by name: what submit and rebuild write."""
     rows = board_rows(entries)
-    return dict(zip(VIEW_FILES, (markdown(rows), page(rows, entries))))
+    return dict(zip(VIEW_FILES, (markdown(rows, robustness_rows(entries)), page(rows, entries))))
 
 
 def rebuild(board: Path) -> list[Path]:
