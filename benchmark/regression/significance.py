@@ -15,6 +15,7 @@ resampling.
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -67,7 +68,9 @@ def p_value(a: np.ndarray, b: np.ndarray, test: str = "student", n_permutations:
     if test == "student":
         from ranx.statistical_tests import paired_student_t_test
 
-        value, _ = paired_student_t_test(a, b)
+        with warnings.catch_warnings():  # scipy's "precision loss" on nearly equal samples: one stderr line per test, the p-value is kept
+            warnings.simplefilter("ignore", RuntimeWarning)
+            value, _ = paired_student_t_test(a, b)
     else:
         value = randomization_p_value(a, b, n_permutations, seed)
     value = float(value)
