@@ -116,3 +116,37 @@ def test_bad_perturbations_are_usage_errors_before_anything_runs(tmp_path, run_a
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+
+
+class Neighbour(perturb.Perturbation):
+    """Appends the text of the next query id (in sorted order) of the same part: like the
+    distractor, a function of the whole part, not of the query alone."""
+
+    name, version, description = "neighbour", 1, "append the next question"
+
+    def apply(self, texts, ids, lang, level):
+        order = sorted(ids)
+        text_of = dict(zip(ids, texts))
+        return [f"{t} {text_of[order[(order.index(q) + 1) % len(order)]]}" for t, q in zip(texts, ids)]
+
+
+def test_a_sampled_run_perturbs_the_whole_part_first(synthetic, tmp_path, monkeypatch):
+    """A query's noisy text must not depend on which other queries were sampled: the part is
+    perturbed whole, then sampled, so each sampled query's AP is the full run's."""
+    from benchmark.encoders import EncoderOptions
+    from benchmark.engine.runner import RunConfig, evaluate_variants
+    from benchmark.engine.taskdef import load_definition_file
+    from benchmark.perturb import PerturbationSpec
+    from benchmark.retrievers import load_model
+
+    monkeypatch.setattr(perturb.PERTURBATIONS, "_builtins", {**perturb.PERTURBATIONS._builtins, "neighbour": Neighbour()})
+    definition, model = load_definition_file(synthetic.task), load_model("ngram-hash")
+    spec = PerturbationSpec("neighbour", None)
+    base = RunConfig(data_dir=synthetic.root, cache_dir=tmp_path / "cache", perturbations=(spec,))
+    _, whole = evaluate_variants(definition, model, EncoderOptions(), base)
+    _, part = evaluate_variants(definition, model, EncoderOptions(), RunConfig(**{**base.__dict__, "sample": 2, "seed": 1}))
+    keys = ["kind", "query_lang", "corpus_lang", "query_id"]
+    merged = part.per_query.merge(whole.per_query, on=keys, suffixes=("_sample", "_full"))
+    assert len(merged) == len(part.per_query) > 0
+    assert (merged.ap_sample == merged.ap_full).all()
+    assert sum(part.perturbation["queries"].values()) == (part.per_query.kind == "multi").sum()  # the sampled queries

@@ -23,7 +23,7 @@ from benchmark.perturb import PerturbationSpec
 from .corpus import TaskData
 from .search import DEFAULT_MEMORY_BUDGET
 from .settings import build_index, plan_settings
-from .task import LoadedTask, load_task
+from .task import LoadedTask, load_task, sample_queries
 from .taskdef import TaskDefinition
 
 
@@ -58,43 +58,55 @@ def evaluate_variants(
     the data. ``on_result`` receives each as soon as it is made (the run writes it at once, so an
     interrupted suite keeps the variants already done)."""
     t0 = time.perf_counter()
-    task = load_task(definition, config.data_dir, langs=config.langs, candidate_text=config.candidate_text,
-                     allow_modified=config.allow_modified_data, sample=config.sample, seed=config.seed)
+    full = load_task(definition, config.data_dir, langs=config.langs, candidate_text=config.candidate_text,
+                     allow_modified=config.allow_modified_data)
     load_seconds = time.perf_counter() - t0
+    clean = sampled(full, full.data, config)
     results = []
     for spec in (None, *config.perturbations):
-        result = _evaluate(task, retriever, options, config, spec, load_seconds if spec is None else 0.0)
+        task, perturbation = (clean, None) if spec is None else perturbed_task(full, clean, spec, config)
+        result = _evaluate(task, retriever, options, config, perturbation, load_seconds if spec is None else 0.0)
         if on_result is not None:
             on_result(result)
         results.append(result)
     return results
 
 
-def perturbed_task(task: LoadedTask, spec: PerturbationSpec) -> tuple[LoadedTask, dict[str, Any]]:
-    """``task`` with every part's queries perturbed by ``spec`` (ids, candidates and answers
+def sampled(full: LoadedTask, data: TaskData, config: RunConfig) -> LoadedTask:
+    """``full`` with ``data``'s texts, keeping ``config.sample`` question ids when asked (the same
+    ids for every variant: the draw depends on the ids and the seed only)."""
+    if not config.sample and data is full.data:
+        return full
+    data = TaskData(data.languages, {name: replace(part) for name, part in data.parts.items()})
+    if config.sample:
+        sample_queries(data, config.sample, config.seed)
+    index = build_index(data, candidate_role=full.index.candidate_role)
+    return replace(full, data=data, index=index, plans=plan_settings(data, index, full.definition.settings, full.definition.pivot))
+
+
+def perturbed_task(full: LoadedTask, clean: LoadedTask, spec: PerturbationSpec, config: RunConfig) -> tuple[LoadedTask, dict[str, Any]]:
+    """The task with every part's queries perturbed by ``spec`` (ids, candidates and answers
     shared, so the settings are the same ones), and the result's record of what was done: the
-    perturbation's identity and, per query language, how many queries it changed out of how many."""
-    parts, changed, counted = {}, {}, {}
+    perturbation's identity and, per query language, how many of the evaluated queries it changed.
+    The whole part is perturbed before any sample is drawn, so a query's noisy text (a
+    distractor drawn from the part's other questions) is the same in a sampled run as in a full one."""
+    parts = {name: replace(part, query_texts=spec.apply(part.query_texts, part.query_ids, part.lang))
+             for name, part in full.data.parts.items()}
+    task = sampled(full, TaskData(full.data.languages, parts), config)
+    changed: dict[str, int] = {}
+    counted: dict[str, int] = {}
     for name, part in task.data.parts.items():
-        texts = spec.apply(part.query_texts, part.query_ids, part.lang)
-        parts[name] = replace(part, query_texts=texts)
-        changed[part.lang] = changed.get(part.lang, 0) + sum(a != b for a, b in zip(texts, part.query_texts))
-        counted[part.lang] = counted.get(part.lang, 0) + len(texts)
-    data = TaskData(task.data.languages, parts)
-    index = build_index(data, candidate_role=task.index.candidate_role)
-    plans = plan_settings(data, index, task.definition.settings, task.definition.pivot)
-    record = {**spec.identity(), "changed": changed, "queries": counted}
-    return replace(task, data=data, index=index, plans=plans), record
+        before = clean.data.parts[name].query_texts
+        changed[part.lang] = changed.get(part.lang, 0) + sum(a != b for a, b in zip(part.query_texts, before, strict=True))
+        counted[part.lang] = counted.get(part.lang, 0) + len(before)
+    return task, {**spec.identity(), "changed": changed, "queries": counted}
 
 
 def _evaluate(task: LoadedTask, retriever: Retriever, options: EncoderOptions, config: RunConfig,
-              spec: PerturbationSpec | None, load_seconds: float) -> TaskResult:
+              perturbation: dict[str, Any] | None, load_seconds: float) -> TaskResult:
     definition = task.definition
     clock = time.perf_counter
     t0 = clock() - load_seconds
-    perturbation = None
-    if spec is not None:
-        task, perturbation = perturbed_task(task, spec)
     index = task.index
     t1 = clock()
 
