@@ -24,6 +24,14 @@ def macro_mean(values: Iterable[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
+def defined_mean(values: np.ndarray) -> float | None:
+    """A setting's value of a measure some queries have none of (NaN): the mean over those that
+    have one; None when none has."""
+    values = np.asarray(values, dtype=np.float64)
+    defined = values[~np.isnan(values)]
+    return float(defined.mean()) if len(defined) else None
+
+
 def headline_scores(settings: Iterable[Mapping]) -> dict[str, float | None]:
     """Mono, Cross and Multi mAP (each named by its kind), then each bias metric (named by
     itself: a macro mean over the query languages' multilingual settings that have a value),
