@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from benchmark.leaderboard import store as board_mod
 from benchmark import fsutil
 from benchmark.leaderboard.views import columns, markdown, md_code, md_text, views
+from benchmark.leaderboard.ranking import BIAS_NAMES
 from benchmark.cli import main
 from benchmark.errors import XbenchError
 
@@ -436,9 +437,9 @@ def test_views_render_any_value_type():
     for value in oddities:
         row = {"rank": 1, "tied": False, "p_vs_above": None, "key": "k", "command": value}
         row.update({c: value for c in ("model", "dimension", "parameters", "overall", "date", "xbench_version", "verified")})
-        row.update({f"{t}.{k}": value for t in TASKS for k in ("mono", "cross", "multi", "rank_distance")})
+        row.update({f"{t}.{k}": value for t in TASKS for k in ("mono", "cross", "multi", "rank_distance", *BIAS_NAMES)})
         row.update({f"tatoeba.{scope}": value for scope in ("all", "xtreme36", "under1000")})
-        text = markdown([row])
+        text = markdown([row], [])
         lines = table_lines(text)
         assert {len(_split(line)) for line in lines} == {len(columns())}, value
         assert "<b>" not in outside_code_spans(text)
@@ -451,7 +452,7 @@ def _page_without_details(row) -> str:
     """The page's table for one row (details need an entry's per-language results, checked on a real board above)."""
     from benchmark.leaderboard import html as board_html
 
-    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="", tatoeba_text="", tatoeba="",
+    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="", tatoeba_text="", tatoeba="", bias="",
                                    rows="".join(board_html._td(c.sort(row), c.text(row), c.css) for c in columns()).join(("<tr>", "</tr>")))
 
 
