@@ -57,6 +57,18 @@ def test_pool_scores_equal_bm25s_get_scores():
     assert scorer.scores(np.array([2]), index.pool_of("de"))[0, 1] != scorer.scores(np.array([2]), index.pool_of(ALL))[0, 4 + 1]
 
 
+def test_scores_of_any_row_selection_are_the_blocks_bits():
+    docs = {"en": ["the cat sat on the mat", "a dog barked", "cats and dogs", "the the the"],
+            "de": ["die katze", "der hund bellt", "katzen und hunde"]}
+    queries = {"en": ["cat on mat", "dog", "the cat the dog"], "de": ["hund", "katze und hund"]}
+    index = _index(docs, queries)
+    scorer = BM25Scorer(index, k1=1.5, b=0.75)
+    for pool in (index.pool_of("en"), index.pool_of(ALL)):
+        whole = np.concatenate([view(pool) for _, _, view in scorer.blocks((0, 5), 1, pool)])
+        for rows in (np.array([4, 0, 2]), np.arange(5)[::-1], np.array([3, 3])):
+            assert scorer.scores(rows, pool).tobytes() == whole[rows].tobytes()
+
+
 def test_bm25_run_on_synthetic(tmp_path, synthetic):
     result = CliRunner().invoke(main, ["run", "--model", "bm25", "--task", str(synthetic.task), "--data-dir", str(synthetic.root),
                                        "--cache-dir", str(tmp_path / "c"), "--output", str(tmp_path / "o"), "-q"])
