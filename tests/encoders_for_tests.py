@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import zlib
 
@@ -103,3 +104,24 @@ class Cosine:
 
     def encode(self, texts):
         return ngram_counts.encode(texts)
+
+
+class WordCounts:
+    """Counts of lower-cased words hashed (CRC-32) into 12 buckets, plus a constant 1 (no text is
+    the zero vector xbench refuses), scored by dot product: integer scores of a few distinct
+    values, so ties are everywhere (at the 10th place of a ranking, between two languages'
+    answers; a text without spaces is one word). For the bias reference (tests/test_bias_reference.py)."""
+
+    similarity = "dot"
+    dim = 12
+
+    def encode(self, texts):
+        out = np.zeros((len(texts), self.dim + 1), dtype=np.float32)
+        out[:, self.dim] = 1
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[i, zlib.crc32(word.encode("utf-8")) % self.dim] += 1
+        return out
+
+
+word_counts = WordCounts()

@@ -46,7 +46,7 @@ def test_pool_scores_equal_bm25s_get_scores():
     scorer = BM25Scorer(index, k1=1.5, b=0.75)
     for pool_lang in ("en", "de", ALL):
         pool = index.pool_of(pool_lang)
-        ours = scorer._scores(0, len(index.query_texts), pool)
+        ours = scorer.scores(np.arange(len(index.query_texts)), pool)
         retriever = bm25s.BM25(k1=1.5, b=0.75)
         retriever.index([tokenize(t, lang) for lang in index.languages for t in docs[lang]][pool], show_progress=False)
         for row, (text, lang) in enumerate(zip(index.query_texts, index.query_langs)):
@@ -54,7 +54,19 @@ def test_pool_scores_equal_bm25s_get_scores():
             expected = retriever.get_scores(tokens) if tokens else np.zeros(pool.stop - pool.start)
             np.testing.assert_allclose(ours[row], expected, rtol=1e-6, atol=1e-7)
     # IDF is the pool's own: "hund" weighs differently in the German pool and in the pool of all
-    assert scorer._scores(2, 3, index.pool_of("de"))[0, 1] != scorer._scores(2, 3, index.pool_of(ALL))[0, 4 + 1]
+    assert scorer.scores(np.array([2]), index.pool_of("de"))[0, 1] != scorer.scores(np.array([2]), index.pool_of(ALL))[0, 4 + 1]
+
+
+def test_scores_of_any_row_selection_are_the_blocks_bits():
+    docs = {"en": ["the cat sat on the mat", "a dog barked", "cats and dogs", "the the the"],
+            "de": ["die katze", "der hund bellt", "katzen und hunde"]}
+    queries = {"en": ["cat on mat", "dog", "the cat the dog"], "de": ["hund", "katze und hund"]}
+    index = _index(docs, queries)
+    scorer = BM25Scorer(index, k1=1.5, b=0.75)
+    for pool in (index.pool_of("en"), index.pool_of(ALL)):
+        whole = np.concatenate([view(pool) for _, _, view in scorer.blocks((0, 5), 1, pool)])
+        for rows in (np.array([4, 0, 2]), np.arange(5)[::-1], np.array([3, 3])):
+            assert scorer.scores(rows, pool).tobytes() == whole[rows].tobytes()
 
 
 def test_bm25_run_on_synthetic(tmp_path, synthetic):

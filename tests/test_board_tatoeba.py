@@ -70,7 +70,7 @@ def test_tatoeba_columns_and_dash_without_a_run():
     rows = {r["key"]: r for r in board_rows(entries())}
     assert rows["a"]["tatoeba.all"] == pytest.approx(2.75 / 6) and rows["a"]["tatoeba.xtreme36"] == pytest.approx(0.875)
     assert rows["b"]["tatoeba.under1000"] == 0.0 and rows["c"]["tatoeba.all"] is None
-    lines = markdown(list(rows.values())).splitlines()
+    lines = markdown(list(rows.values()), entries()).splitlines()
     header = next(line for line in lines if line.startswith("| #"))
     cells = {line.split("|")[2].strip(): [c.strip() for c in line.split("|")[1:-1]] for line in lines if line.startswith("| ") and line is not header}
     titles = [c.strip() for c in header.split("|")[1:-1]]

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from benchmark.leaderboard import store as board_mod
 from benchmark import fsutil
 from benchmark.leaderboard.views import columns, markdown, md_code, md_text, views
+from benchmark.leaderboard.ranking import BIAS_NAMES
 from benchmark.cli import main
 from benchmark.errors import XbenchError
 
@@ -333,7 +334,9 @@ def test_corrupt_board_fails_in_one_line_and_writes_no_views(small_board, corrup
 
 
 def table_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("|")]
+    """The lines of the board's first table (the ranked one; the bias and robustness views follow)."""
+    block = next(b for b in text.split("\n\n") if b.startswith("|"))
+    return [line for line in block.splitlines() if line.startswith("|")]
 
 
 def _split(line: str) -> list[str]:
@@ -381,7 +384,8 @@ def test_markdown_table_keeps_its_shape(hostile_board):
         assert "<" not in outside_code_spans(line), line
     reproduce = [line for line in text.splitlines() if line.startswith("- **")]
     assert len(reproduce) == 3 and not any(line.startswith("<") for line in text.splitlines())
-    assert [line for line in text.splitlines() if line.startswith("#")] == ["# xbench leaderboard", "## Reproduce"]
+    ours = ["# xbench leaderboard", "## Language bias per query language", "### XQuAD-R", "### MLQA-R", "## Reproduce"]
+    assert [line for line in text.splitlines() if line.startswith("#")] == ours
 
 
 def test_markdown_renders_as_plain_text(hostile_board):
@@ -436,9 +440,9 @@ def test_views_render_any_value_type():
     for value in oddities:
         row = {"rank": 1, "tied": False, "p_vs_above": None, "key": "k", "command": value}
         row.update({c: value for c in ("model", "dimension", "parameters", "overall", "date", "xbench_version", "verified")})
-        row.update({f"{t}.{k}": value for t in TASKS for k in ("mono", "cross", "multi", "rank_distance")})
+        row.update({f"{t}.{k}": value for t in TASKS for k in ("mono", "cross", "multi", "rank_distance", *BIAS_NAMES)})
         row.update({f"tatoeba.{scope}": value for scope in ("all", "xtreme36", "under1000")})
-        text = markdown([row])
+        text = markdown([row], [])
         lines = table_lines(text)
         assert {len(_split(line)) for line in lines} == {len(columns())}, value
         assert "<b>" not in outside_code_spans(text)
@@ -451,7 +455,7 @@ def _page_without_details(row) -> str:
     """The page's table for one row (details need an entry's per-language results, checked on a real board above)."""
     from benchmark.leaderboard import html as board_html
 
-    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="", tatoeba_text="", tatoeba="", robustness="",
+    return board_html.PAGE.format(mark="", alpha=0, group_heads="", heads="", version="", self_reported="", details="", tatoeba_text="", tatoeba="", robustness="", bias="",
                                    rows="".join(board_html._td(c.sort(row), c.text(row), c.css) for c in columns()).join(("<tr>", "</tr>")))
 
 

@@ -30,7 +30,7 @@ def test_specs_declare_direction_unit_and_kinds():
 
 @pytest.mark.parametrize("name", ["ndcg@0", "ndcg@x", "ndcg@k", "bleu", "map@", "recall@-1"])
 def test_unknown_metric_names(name):
-    with pytest.raises(XbenchError, match=rf"^unknown metric '{name}'; available: map, accuracy, rank_distance, ndcg@k, recall@k"):
+    with pytest.raises(XbenchError, match=rf"^unknown metric '{name}'; available: map, accuracy, rank_distance, own_share, english_share, own_first, rank_correlation, ndcg@k, recall@k"):
         check_metric_names(["map", name])
 
 
@@ -57,10 +57,32 @@ def test_an_ap_drop_is_a_regression():
         assert status(kind, 5.0) == "improvement"  # AP's tolerance is max_drop, never the rank one
 
 
+BIAS_NONE = {"own_share": None, "english_share": None, "own_first": None, "rank_correlation": None}
+
+
 def test_headline_scores_follow_the_specs():
     records = [{"kind": "mono", "map": 0.5}, {"kind": "mono", "map": 0.25}, {"kind": "cross", "map": 0.1},
                {"kind": "multi", "map": 0.2, "rank_distance": 4.0}, {"kind": "multi", "map": 0.4, "rank_distance": 2.0}]
-    assert headline_scores(records) == {"mono": 0.375, "cross": 0.1, "multi": pytest.approx(0.3), "rank_distance": 3.0}
-    assert list(headline_scores(records)) == ["mono", "cross", "multi", "rank_distance"]
+    # records without the bias measures (a result written before them): those scores are None
+    assert headline_scores(records) == {"mono": 0.375, "cross": 0.1, "multi": pytest.approx(0.3), "rank_distance": 3.0, **BIAS_NONE}
+    assert list(headline_scores(records)) == ["mono", "cross", "multi", "rank_distance", *BIAS_NONE]
     assert metric_spec("rank_distance").aggregate(records) == 3.0
     assert headline_scores(records[:2])["rank_distance"] is None
+
+
+def test_bias_scores_are_macro_means_over_the_languages_that_have_one():
+    records = [{"kind": "cross", "map": 0.1},
+               {"kind": "multi", "map": 0.2, "rank_distance": 4.0, "own_share": 0.5, "english_share": None, "own_first": 1.0, "rank_correlation": -0.5},
+               {"kind": "multi", "map": 0.4, "rank_distance": 2.0, "own_share": 0.25, "english_share": None, "own_first": None, "rank_correlation": 0.25}]
+    scores = headline_scores(records)
+    assert {k: scores[k] for k in BIAS_NONE} == {"own_share": 0.375, "english_share": None, "own_first": 1.0, "rank_correlation": -0.125}
+
+
+def test_descriptive_measures_have_no_direction():
+    for name in ("own_share", "english_share", "own_first"):
+        spec = metric_spec(name)
+        assert spec.higher_is_better is None and not spec.judged and spec.gain(0.5) is None and spec.kinds == ("multi",)
+    rho = metric_spec("rank_correlation")
+    assert rho.judged and rho.gain(-0.1) == -0.1 and rho.bounds == (-1.0, 1.0) and rho.partial
+    assert metric_spec("own_share").bounds == (0.0, 1.0) and not metric_spec("own_share").partial
+    assert metric_spec("own_first").outcome == "binary"

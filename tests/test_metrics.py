@@ -131,7 +131,8 @@ def test_headline_scores_are_macro_means():
         {"kind": "multi", "map": 0.3, "rank_distance": 10.0},
         {"kind": "multi", "map": 0.1, "rank_distance": 20.0},
     ]
-    assert headline_scores(settings) == pytest.approx({"mono": 0.6, "cross": 0.2, "multi": 0.2, "rank_distance": 15.0})
+    assert headline_scores(settings) == pytest.approx({"mono": 0.6, "cross": 0.2, "multi": 0.2, "rank_distance": 15.0, "own_share": None,
+                                                       "english_share": None, "own_first": None, "rank_correlation": None})
 
 
 def test_ranking_kernel_matches_a_brute_force_sort():

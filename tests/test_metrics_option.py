@@ -95,7 +95,7 @@ def test_check_model_takes_metrics(two_runs, tmp_path):
 
 
 @pytest.mark.parametrize("value, message", [
-    ("foo@10", "--metrics: unknown metric 'foo@10'; available: map, accuracy, rank_distance, ndcg@k, recall@k"),
+    ("foo@10", "--metrics: unknown metric 'foo@10'; available: map, accuracy, rank_distance, own_share, english_share, own_first, rank_correlation, ndcg@k, recall@k"),
     ("map@10,ndcg@0", "--metrics: unknown metric 'ndcg@0'"),
     ("hits@10", "--metrics: unknown metric 'hits@10'"),  # a ranx metric, but a count: not in [0, 1]
     ("recall@010", "--metrics: unknown metric 'recall@010'"),

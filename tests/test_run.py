@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import main
+from benchmark.metrics.bias import BIAS_MEASURES as BIAS
 from benchmark.results.io import read_document, read_per_query
 
 
@@ -39,13 +40,14 @@ def test_run_writes_complete_result(dirs, synthetic, tiny_model):
     doc = read_document(dirs["out"] / "synth.json")
     assert doc["task"] == "synth" and doc["complete"] and doc["data"]["official"]
     assert doc["candidate_text"] == "sentence"
-    assert set(doc["scores"]) == {"mono", "cross", "multi", "rank_distance"}
+    assert set(doc["scores"]) == {"mono", "cross", "multi", "rank_distance", *BIAS}
     kinds = [s["kind"] for s in doc["settings"]]
     assert kinds.count("mono") == 3 and kinds.count("cross") == 6 and kinds.count("multi") == 3
     for s in doc["settings"]:
         assert 0.0 <= s["map"] <= 1.0 and s["n_queries"] > 0
         assert {"ndcg@10", "recall@100", "mrr@10", "map@100"} <= set(s)
         assert ("rank_distance" in s) == (s["kind"] == "multi")
+        assert all((name in s) == (s["kind"] == "multi") for name in BIAS)
         assert s["corpus_lang"] == ("all" if s["kind"] == "multi" else s["corpus_lang"])
     model = doc["model"]
     assert model["dimension"] == 32 and model["weights_sha256"] and model["normalized"]
@@ -127,7 +129,7 @@ def test_langs_subset_and_json_output(dirs, synthetic):
     result = run(*base_args(dirs, synthetic.task, "ngram-hash"), "--langs", "en,fr", "--json", "--quiet")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
-    assert set(scores) == {"synth"} and set(scores["synth"]) == {"mono", "cross", "multi", "rank_distance"}
+    assert set(scores) == {"synth"} and set(scores["synth"]) == {"mono", "cross", "multi", "rank_distance", *BIAS}
     doc = read_document(dirs["out"] / "synth.json")
     assert doc["languages"] == ["en", "fr"] and not doc["complete"]
     assert len([s for s in doc["settings"] if s["kind"] == "cross"]) == 2

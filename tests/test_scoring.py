@@ -61,14 +61,17 @@ class MatrixScorer:
     budget, so budget 1 means one-row blocks), and a log of the row ranges asked for."""
 
     def __init__(self, scores: np.ndarray) -> None:
-        self.scores = scores
+        self.matrix = scores
         self.asked: list[tuple[int, int]] = []
+
+    def scores(self, rows, pool):
+        return self.matrix[np.asarray(rows)][:, pool].copy()
 
     def blocks(self, rows, memory_budget, columns):
         self.asked.append(tuple(rows))
         for start in range(rows[0], rows[1], memory_budget):
             stop = min(rows[1], start + memory_budget)
-            block = self.scores[start:stop, columns].copy()
+            block = self.matrix[start:stop, columns].copy()
             yield start, stop, (lambda pool, block=block: block[:, pool.start - columns.start : pool.stop - columns.start])
 
 
@@ -139,6 +142,8 @@ def same_bits(a, b):
             assert x.rank_distance.tobytes() == y.rank_distance.tobytes()
         assert x.cutoff.keys() == y.cutoff.keys()
         assert all(x.cutoff[k].tobytes() == y.cutoff[k].tobytes() for k in x.cutoff)
+        assert x.bias.keys() == y.bias.keys()
+        assert all(x.bias[k].tobytes() == y.bias[k].tobytes() for k in x.bias)
 
 
 def random_task(seed: int) -> tuple[TaskData, np.ndarray]:
@@ -177,5 +182,5 @@ def test_timings_are_added_to():
     index = build_index(data)
     timings = {"search": 1.0}
     score_settings(index, plan_settings(data, index), MatrixScorer(SCORES), CUTOFFS, 1, timings=timings)
-    assert set(timings) == {"search", "scoring"}
-    assert timings["search"] >= 1.0 and timings["scoring"] >= 0.0
+    assert set(timings) == {"search", "scoring", "rank_correlation"}
+    assert timings["search"] >= 1.0 and timings["scoring"] >= 0.0 and timings["rank_correlation"] >= 0.0

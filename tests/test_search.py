@@ -74,6 +74,20 @@ def test_exact_dots_do_not_depend_on_block_or_pool(cosine):
     assert all_scores(scorer, (0, 50), 1, slice(10, 20)).tobytes() == all_scores(part, (0, 50), 1, slice(0, 10)).tobytes()
 
 
+@pytest.mark.parametrize("cosine", [False, True])
+def test_scores_of_any_row_selection_are_the_blocks_bits(cosine):
+    """What the rank correlation asks for (a question's rows in every language, in any order)
+    equals what the main pass's blocks give those rows, bit for bit, in any pool."""
+    rng = np.random.default_rng(8)
+    queries = (rng.standard_normal((40, 24)) * np.exp(rng.uniform(-20, 20, size=(40, 1)))).astype(np.float32)
+    candidates = rng.standard_normal((33, 24)).astype(np.float32)
+    scorer = DenseScorer(queries, candidates, cosine=cosine)
+    for pool in (slice(0, 33), slice(5, 21)):
+        whole = all_scores(scorer, (0, 40), 1, pool)
+        for rows in (np.array([39, 0, 17, 17, 3]), np.arange(40)[::-1], np.array([], dtype=np.int64)):
+            assert scorer.scores(rows, pool).tobytes() == whole[rows].tobytes()
+
+
 def test_cosine_of_scaled_vectors_is_the_same():
     rng = np.random.default_rng(6)
     queries, candidates = rng.standard_normal((20, 16)).astype(np.float32), rng.standard_normal((30, 16)).astype(np.float32)

@@ -67,7 +67,7 @@ def rewrite(folder: Path, task: str, edit) -> None:
         record["map"] = float(rows.ap.mean())
         if record["kind"] == "multi":
             record["rank_distance"] = float(rows.rank_distance.mean())
-    result["scores"] = headline_scores(result["settings"])
+    result["scores"] = {name: value for name, value in headline_scores(result["settings"]).items() if name in result["scores"]}  # the keys it had
     definition = result["task_definition"]
     result["aggregates"] = aggregates(result["settings"], definition["metrics"], kinds_of(result["settings"]),
                                       definition.get("pivot"), definition.get("groups", {}))

@@ -6,7 +6,10 @@ and every setting whose queries are in that part (its mono, its cross settings, 
 pool) reads its rows and its pool's columns from the same block. So the 121 settings of XQuAD-R
 cost one 13,090 x 13,014 product, and Tatoeba's 224 settings one product per pair side against
 the other side only, each done in memory-bounded slices. Within a block the settings are ranked
-on parallel threads (numpy releases the GIL), then ranx scores all of them in one call.
+on parallel threads (numpy releases the GIL), then ranx scores all of them in one call. The bias
+measures of the multilingual pool read the same blocks; only the mean rank correlation, which
+needs a question's rankings in all its languages at once, takes a second pass of its own
+(:mod:`.correlation`).
 """
 
 from __future__ import annotations
@@ -20,15 +23,18 @@ import numpy as np
 
 from benchmark.metrics import metric_spec
 from benchmark.metrics.accuracy import accuracy
+from benchmark.metrics.bias import BIAS_MEASURES, ENGLISH, bias_block
 from benchmark.metrics.average_precision import average_precision
 from benchmark.metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows, stack_padded
 from benchmark.metrics.ranking import rank_block
 from benchmark.metrics.rank_distance import rank_distance
 from benchmark.progress import bar
+from .correlation import rank_correlations
 from .search import DEFAULT_MEMORY_BUDGET, PoolScores, Scorer
 from .settings import Setting, SettingPlan, TaskIndex
 
 RANK_DISTANCE = metric_spec("rank_distance")  # computed on the kinds its spec names (the multilingual pool)
+OWN_SHARE = metric_spec("own_share")  # so are the bias measures (own_share, english_share, own_first: one pass)
 
 
 @dataclass
@@ -42,14 +48,35 @@ class SettingScores:
     accuracy: np.ndarray
     rank_distance: np.ndarray | None = None
     cutoff: dict[str, np.ndarray] = field(default_factory=dict)
+    bias: dict[str, np.ndarray] = field(default_factory=dict)  # the bias measures by name (multi only), NaN where undefined
 
     @property
     def map(self) -> float:
         return float(self.ap.mean()) if len(self.ap) else 0.0
 
 
-def _rank_slice(view: PoolScores, start: int, stop: int, plan: SettingPlan, lo: int, hi: int, depth: int) -> dict:
-    """Everything one setting needs from one block: AP, accuracy, rank distance, its ranx rows."""
+@dataclass(frozen=True)
+class Languages:
+    """What the bias measures of one setting need to know of languages: each pool column's
+    (positions in the task's languages), the query language's, and English's (None if absent)."""
+
+    pool: np.ndarray
+    query: int
+    english: int | None
+
+    @classmethod
+    def of(cls, index: TaskIndex, plan: SettingPlan) -> "Languages | None":
+        """For a setting the bias measures apply to; else None."""
+        if not OWN_SHARE.applies_to(plan.setting.kind):
+            return None
+        english = index.languages.index(ENGLISH) if ENGLISH in index.languages else None
+        return cls(index.candidate_langs[plan.pool], index.languages.index(plan.setting.query_lang), english)
+
+
+def _rank_slice(view: PoolScores, start: int, stop: int, plan: SettingPlan, lo: int, hi: int, depth: int,
+                langs: Languages | None = None) -> dict:
+    """Everything one setting needs from one block: AP, accuracy, rank distance, the bias
+    measures (``langs`` given), its ranx rows."""
     local = plan.query_rows[lo:hi] - start
     pool = view(plan.pool)
     scores = pool if len(local) == stop - start else pool[local]
@@ -59,6 +86,8 @@ def _rank_slice(view: PoolScores, start: int, stop: int, plan: SettingPlan, lo: 
     part = {"ap": average_precision(ranks), "acc": accuracy(ranks), "n": (relevant >= 0).sum(axis=1), "qrels": qrels_rows(relevant)}
     if RANK_DISTANCE.applies_to(plan.setting.kind):
         part["rd"] = rank_distance(ranks)
+    if langs is not None:
+        part.update(bias_block(scores, relevant, langs.pool, langs.query, langs.english))
     if depth:
         part["run"] = run_rows(top_cols, top_scores)
     return part
@@ -75,7 +104,8 @@ def score_settings(
     timings: dict[str, float] | None = None,
 ) -> list[SettingScores]:
     """Score every plan; ``timings`` (if given) receives the seconds spent in "search" (score
-    blocks) and in "scoring" (ranks, AP, ranx)."""
+    blocks), in "scoring" (ranks, AP, ranx, the bias measures of the top 10) and, for a task with
+    a multilingual pool, in "rank_correlation" (its own pass, :mod:`.correlation`)."""
     depth = depth_of(cutoff_names)
     searching = 0.0
     began = time.perf_counter()
@@ -84,6 +114,7 @@ def score_settings(
     for i, plan in enumerate(plans):
         by_block.setdefault(plan.block, []).append(i)
     workers = threads or min(8, os.cpu_count() or 1)
+    langs = [Languages.of(index, plan) for plan in plans]
     with bar(sum(hi - lo for lo, hi in by_block), "scoring queries", quiet, unit="query") as progress, ThreadPoolExecutor(workers) as pool:
         for rows, members in by_block.items():
             span = slice(min(plans[i].pool.start for i in members), max(plans[i].pool.stop for i in members))
@@ -98,7 +129,7 @@ def score_settings(
                 for i in members:
                     lo, hi = (int(x) for x in np.searchsorted(plans[i].query_rows, [start, stop]))
                     if hi > lo:
-                        jobs.append((i, pool.submit(_rank_slice, block, start, stop, plans[i], lo, hi, depth)))
+                        jobs.append((i, pool.submit(_rank_slice, block, start, stop, plans[i], lo, hi, depth, langs[i])))
                 done = [(i, job.result()) for i, job in jobs]
                 if cutoff_names and done:
                     values = ranx_metrics(stack_padded([p["qrels"] for _, p in done]), stack_padded([p["run"] for _, p in done]), cutoff_names)
@@ -112,7 +143,11 @@ def score_settings(
     if timings is not None:
         timings["search"] = timings.get("search", 0.0) + searching
         timings["scoring"] = timings.get("scoring", 0.0) + time.perf_counter() - began - searching
-    return [_collect(index, plan, parts[i], cutoff_names) for i, plan in enumerate(plans)]
+    correlations = rank_correlations(index, plans, scorer, memory_budget, workers, timings)
+    scores = [_collect(index, plan, parts[i], cutoff_names) for i, plan in enumerate(plans)]
+    for i, values in correlations.items():
+        scores[i].bias["rank_correlation"] = values
+    return scores
 
 
 def _collect(index: TaskIndex, plan: SettingPlan, chunks: list[dict], cutoff_names: tuple[str, ...]) -> SettingScores:
@@ -127,4 +162,5 @@ def _collect(index: TaskIndex, plan: SettingPlan, chunks: list[dict], cutoff_nam
         accuracy=join("acc"),
         rank_distance=join("rd") if RANK_DISTANCE.applies_to(plan.setting.kind) else None,
         cutoff={name: join(name) for name in cutoff_names},
+        bias={name: join(name) for name in BIAS_MEASURES if name != "rank_correlation"} if OWN_SHARE.applies_to(plan.setting.kind) else {},
     )

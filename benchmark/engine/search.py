@@ -127,6 +127,12 @@ class Scorer(Protocol):
 
     def blocks(self, rows: tuple[int, int], memory_budget: int, columns: slice) -> Iterator[tuple[int, int, PoolScores]]: ...
 
+    def scores(self, rows: np.ndarray, pool: slice) -> np.ndarray:
+        """The (len(rows) x |pool|) scores of any selection of query rows against a pool: the same
+        bits as ``blocks`` gives those rows, however the rows are chosen or grouped (the mean
+        rank correlation scores each question in all its languages together)."""
+        ...
+
 
 class DenseScorer:
     """Embeddings: one exact block of scores against every candidate of a span serves every pool
@@ -166,10 +172,18 @@ class DenseScorer:
         candidates, c_scale = self._candidates(columns)
         for start in range(rows[0], rows[1], step):
             stop = min(rows[1], start + step)
-            coords, exponents = quantise(self.queries[start:stop])
-            dots = exact_dots(coords, candidates, self.device)
-            if self.cosine:
-                block = cosine_scores(dots, squared_norms(coords), c_scale)
-            else:
-                block = dot_scores(dots, exponents, c_scale)
+            block = self._score(self.queries[start:stop], candidates, c_scale)
             yield start, stop, (lambda pool, block=block: block[:, pool.start - columns.start : pool.stop - columns.start])
+
+    def scores(self, rows: np.ndarray, pool: slice) -> np.ndarray:
+        """The scores of the query rows ``rows`` against ``pool``, bit for bit those of
+        ``blocks``: quantising is a function of each row alone, and the dot products are exact."""
+        candidates, c_scale = self._candidates(pool)
+        return self._score(self.queries[np.asarray(rows, dtype=np.int64)], candidates, c_scale)
+
+    def _score(self, queries: np.ndarray, candidates: object, c_scale: np.ndarray) -> np.ndarray:
+        coords, exponents = quantise(queries)
+        dots = exact_dots(coords, candidates, self.device)
+        if self.cosine:
+            return cosine_scores(dots, squared_norms(coords), c_scale)
+        return dot_scores(dots, exponents, c_scale)

@@ -8,6 +8,7 @@ and, per query, the relevant columns: nothing is copied or re-encoded per settin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
@@ -96,6 +97,15 @@ class TaskIndex:
 
     def lang_of(self, part: str) -> str:
         return part if self.part_langs is None else self.part_langs[part]
+
+    @cached_property
+    def candidate_langs(self) -> np.ndarray:
+        """The language position (in ``languages``) of each candidate column: what the bias
+        measures count the top of a multilingual ranking by."""
+        langs = np.full(len(self.candidate_texts), -1, dtype=np.int32)
+        for part in self.candidate_offsets:
+            langs[self.pool_of(part)] = self.languages.index(self.lang_of(part))
+        return langs
 
 
 def build_index(data: TaskData, candidate_role: str = "passage") -> TaskIndex:

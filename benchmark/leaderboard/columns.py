@@ -14,7 +14,9 @@ from .ranking import BOARD_TASKS, TATOEBA, TATOEBA_SCOPES
 TASK_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R", TATOEBA: "Tatoeba"}
 TATOEBA_GROUP = "Tatoeba accuracy"  # the heading over the Tatoeba columns, one per scope
 TIE_MARK = "≈"
-SCORE_COLUMNS = (("mono", "Mono", 3), ("cross", "Cross", 3), ("multi", "Multi", 3), ("rank_distance", "RD", 1))
+SCORE_COLUMNS = (("mono", "Mono", 3), ("cross", "Cross", 3), ("multi", "Multi", 3), ("rank_distance", "RD", 1),
+                 # the bias measures, beside the rank distance: shown, not ranked
+                 ("own_share", "own@10", 3), ("english_share", "en@10", 3), ("own_first", "own 1st", 3), ("rank_correlation", "rank ρ", 3))
 SELF_REPORTED = (  # said under the heading "The numbers are self-reported." in every view
     "`xbench submit` checks that a submission is consistent: every aggregate "
     "recomputes from the per-setting and per-query values, the per-query table matches its pinned SHA-256, and "
@@ -28,6 +30,15 @@ TATOEBA_TEXT = (  # said under the board in every view
     "languages of XTREME (xtreme36) and over the 40 with fewer than 1000 sentence pairs (under1000). "
     "Tatoeba is shown, not ranked: it enters neither the average nor the order nor the tie tests, so "
     "adding it leaves every row where it was. An entry without a Tatoeba run shows \"-\" there."
+)
+
+BIAS_TEXT = (  # said under the board in every view
+    "Language bias on the multilingual pool, per task, beside the rank distance (RD): own@10 and en@10, the share "
+    "of a query's 10 best candidates in its own language and in English; own 1st, how often its own-language "
+    "answer scores strictly above every other language's; rank ρ, the mean Spearman correlation between the full "
+    "rankings of one question asked in two languages (1: the same ranking whatever the question's language). "
+    "Each is a macro mean over query languages. own@10, en@10 and own 1st describe a preference and are neither "
+    "better nor worse high; none of them is ranked. An entry submitted before they existed shows \"-\" there."
 )
 
 

@@ -1,5 +1,6 @@
 """The leaderboard's static page: the sortable table, tie marks, Tatoeba per language
-(:mod:`.langview`), robustness to perturbed queries (:mod:`.robustview`) and per-model heatmaps.
+(:mod:`.langview`), language bias per query language (:mod:`.biasview`),
+robustness to perturbed queries (:mod:`.robustview`) and per-model heatmaps.
 
 Every cell is escaped with ``html.escape``; the text of each cell comes from the same columns as
 the Markdown view (:func:`benchmark.leaderboard.views.columns`).
@@ -14,7 +15,8 @@ from typing import Any
 
 from benchmark import __version__
 from benchmark.results import TaskResult
-from .columns import SELF_REPORTED, TASK_TITLES, TATOEBA_TEXT, TIE_MARK, Column, _command, _text, columns
+from .biasview import html_view as bias_view
+from .columns import BIAS_TEXT, SELF_REPORTED, TASK_TITLES, TATOEBA_TEXT, TIE_MARK, Column, _command, _text, columns
 from .langview import heat_background, tatoeba_view
 from .perturbed import robustness_rows
 from .robustview import robustness_view
@@ -82,6 +84,10 @@ table.robust {{ border-collapse: collapse; font-size: .85rem; }}
 table.robust th, table.robust td {{ padding: .3rem .5rem; border: 1px solid #fff; text-align: center; white-space: nowrap; }}
 table.robust th {{ background: #f4f4f6; }} table.robust td.name, table.robust th.name {{ text-align: left; background: #fff; }}
 table.robust td.na {{ background: #eee; }}
+table.bias {{ border-collapse: collapse; font-size: .75rem; }}
+table.bias td, table.bias th {{ padding: .15rem .35rem; text-align: right; border: 1px solid #fff; white-space: nowrap; }}
+table.bias th.model {{ text-align: left; font-weight: normal; max-width: 14rem; overflow: hidden; text-overflow: ellipsis; }}
+table.bias td.na {{ background: #eee; text-align: center; }}
 .legend .key {{ margin-left: 1rem; }} .legend .key span {{ display: inline-block; width: 10px; height: 9px; margin-right: .3rem; }}
 </style>
 </head>
@@ -105,6 +111,7 @@ Click a column to sort.</p>
 </div>
 <p class="lead">{tatoeba_text}</p>
 {tatoeba}
+{bias}
 {robustness}
 <h2>Per-language results</h2>
 {details}
@@ -164,5 +171,5 @@ def page(rows: list[dict[str, Any]], entries: list[Entry]) -> str:
     self_reported = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(SELF_REPORTED))
     return PAGE.format(mark=TIE_MARK, alpha=TIE_ALPHA, group_heads=_group_heads(cols), heads=head_html, rows="\n".join(body),
                        details="\n".join(details), version=html.escape(__version__), self_reported=self_reported,
-                       tatoeba_text=html.escape(TATOEBA_TEXT), tatoeba=tatoeba_view(rows, entries),
+                       tatoeba_text=html.escape(TATOEBA_TEXT), tatoeba=tatoeba_view(rows, entries), bias=bias_view(rows, entries, BIAS_TEXT),
                        robustness=robustness_view(robustness_rows(entries)))

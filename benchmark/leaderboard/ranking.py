@@ -27,6 +27,9 @@ TATOEBA = "tatoeba"
 TATOEBA_SCOPES = ("all", "xtreme36", "under1000")  # the aggregates whose accuracy the board shows
 TIE_ALPHA = 0.05
 SCORE_NAMES = ("mono", "cross", "multi", "rank_distance")
+# the bias measures of the multilingual pool: shown beside the rank distance, never ranked, and absent
+# ("-") from submissions made before them
+BIAS_NAMES = ("own_share", "english_share", "own_first", "rank_correlation")
 OVERALL = ("mono", "cross", "multi")  # the overall score: the mean of these over every board task
 
 
@@ -91,7 +94,7 @@ def row_fields(entry: Entry) -> dict[str, Any]:
         "parameters": model.parameters,
     }
     for task in BOARD_TASKS:
-        for k in SCORE_NAMES:
+        for k in (*SCORE_NAMES, *BIAS_NAMES):
             row[f"{task}.{k}"] = entry.results[task].score(k)
     row["overall"] = entry.overall
     tatoeba = entry.results.get(TATOEBA)

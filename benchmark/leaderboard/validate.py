@@ -19,7 +19,7 @@ from benchmark.engine.taskdef import TaskDefinition
 from benchmark.engine.taskregistry import get_task
 from benchmark.errors import XbenchError
 from benchmark.metrics import metric_spec
-from benchmark.metrics.aggregate import BIAS_METRICS, aggregates, headline_scores, kinds_of
+from benchmark.metrics.aggregate import BIAS_METRICS, aggregates, defined_mean, headline_scores, kinds_of
 from benchmark.engine.settings import Setting
 from benchmark.results import TaskResult
 from benchmark.results.schema import TaskDefinitionRecord
@@ -107,9 +107,9 @@ def _canonical_query_ids(definition: TaskDefinition, data_dir: Path | None) -> d
 
 def check_recomputes(result: TaskResult, where: str) -> None:
     """Every number a result states must follow from the one below it: each setting's mAP, cutoff
-    metrics and rank distance from its per-query rows, the headline scores from the settings. What
-    ``submit`` and ``verify`` both need before they trust a file's aggregates. (Types and ranges
-    are the schema's: a result that reached here has them.)"""
+    metrics, rank distance and bias measures (those it carries) from its per-query rows, the
+    headline scores from the settings. What ``submit`` and ``verify`` both need before they trust
+    a file's aggregates. (Types and ranges are the schema's: a result that reached here has them.)"""
 
     def fail(message: str) -> None:
         raise XbenchError(f"{where}: {message}")
@@ -122,7 +122,10 @@ def check_recomputes(result: TaskResult, where: str) -> None:
         if not _close(float(rows.ap.to_numpy(np.float64).mean()), s.map):
             fail(f"{label}: map {s.map} does not recompute from the per-query AP ({rows.ap.mean()})")
         for spec in (*map(metric_spec, result.row_metrics), *map(metric_spec, BIAS_METRICS)):
-            if spec.applies_to(s.setting.kind) and not _close(float(rows[spec.column].to_numpy(np.float64).mean()), s.values[spec.name]):
+            if not spec.applies_to(s.setting.kind) or spec.column not in rows.columns:  # bias measures: absent from old results
+                continue
+            values = rows[spec.column].to_numpy(np.float64)
+            if not _agrees(defined_mean(values) if spec.partial else float(values.mean()), s.values.get(spec.name)):
                 fail(f"{label}: {spec.name} does not recompute from the per-query values")
     records = [{**s.setting.fields(), **s.values} for s in result.settings]
     for name, value in headline_scores(records).items():

@@ -37,6 +37,7 @@ import pandas as pd
 
 from benchmark import __version__
 from benchmark.errors import XbenchError
+from benchmark.metrics.bias import BIAS_MEASURES
 from benchmark.fsutil import atomic_write_text
 from benchmark.regression.compare import claims_to_be_result
 from benchmark.results import RecordedModel, TaskResult
@@ -158,10 +159,13 @@ def new_seed() -> int:
 
 
 def compare_setting(pick: Pick, submitted: pd.DataFrame, fresh: pd.DataFrame, sampled_run: bool) -> SettingCheck:
-    """Query by query: every per-query value the re-run has (AP, rank distance, cutoff metrics,
-    relevant count) within TOLERANCE, and the same queries (a sampled run may hold fewer). The
-    board shows rank distance too, so a forged or dropped one must not pass as verified."""
-    columns = [c for c in fresh.columns if c not in PER_QUERY_KEY_COLUMNS and pd.api.types.is_numeric_dtype(fresh[c])]
+    """Query by query: every per-query value the re-run has (AP, rank distance, bias measures,
+    cutoff metrics, relevant count) within TOLERANCE, and the same queries (a sampled run may hold
+    fewer). The board shows rank distance too, so a forged or dropped one must not pass as
+    verified. A submission written before the bias measures has no columns of them (its schema
+    says so): those are not compared."""
+    older = [c for c in BIAS_MEASURES if c not in submitted.columns]
+    columns = [c for c in fresh.columns if c not in PER_QUERY_KEY_COLUMNS and c not in older and pd.api.types.is_numeric_dtype(fresh[c])]
     columns.sort(key=lambda c: c != "ap")
     mine = submitted.set_index("query_id").reindex(columns=columns).apply(pd.to_numeric, errors="coerce").astype(np.float64)
     theirs = fresh.set_index("query_id")[columns].astype(np.float64)

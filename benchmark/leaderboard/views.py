@@ -20,7 +20,8 @@ from tabulate import tabulate
 
 from benchmark.errors import XbenchError
 from benchmark.fsutil import prepared_writes
-from .columns import SELF_REPORTED, TATOEBA_TEXT, TIE_MARK, _command, _text, columns
+from .biasview import markdown_lines as bias_lines
+from .columns import BIAS_TEXT, SELF_REPORTED, TATOEBA_TEXT, TIE_MARK, _command, _text, columns
 from .html import page
 from .perturbed import robustness_rows
 from .ranking import TIE_ALPHA, Entry, board_rows
@@ -61,9 +62,10 @@ def _wrap(text: str, width: int = 100) -> list[str]:
     return [line.replace("\0", " ") for line in textwrap.wrap(kept, width, break_on_hyphens=False)]
 
 
-def markdown(rows: list[dict[str, Any]], robustness: Sequence[dict[str, Any]] = ()) -> str:
-    """The board as Markdown: the ranked table, then (when any entry has perturbed runs) the
-    robustness table of :func:`.perturbed.robustness_rows`, then how to reproduce each row."""
+def markdown(rows: list[dict[str, Any]], entries: list[Entry], robustness: Sequence[dict[str, Any]] = ()) -> str:
+    """The board as Markdown: the ranked table, language bias per query language (of
+    ``entries``), then (when any entry has perturbed runs) the robustness table of
+    :func:`.perturbed.robustness_rows`, then how to reproduce each row."""
     cols = columns()
     headers = [f"{c.group} {c.title}" if c.group else c.title for c in cols]
     table = [[md_text(c.text(r)) for c in cols] for r in rows]
@@ -80,11 +82,14 @@ def markdown(rows: list[dict[str, Any]], robustness: Sequence[dict[str, Any]] = 
         "",
         *_wrap(TATOEBA_TEXT),
         "",
+        *_wrap(BIAS_TEXT),
+        "",
         *_wrap("**The numbers are self-reported.** " + SELF_REPORTED),
         "",
         body,
         "",
         *(["## Robustness", "", *_wrap(ROBUSTNESS_TEXT), "", robustness_table(list(robustness), md_text), ""] if robustness else []),
+        *bias_lines(rows, entries, lambda text: md_text(text).strip()),
         "## Reproduce",
         "",
         "Each row is reproduced by its command, then `xbench submit` of its output folder (the registered",
@@ -109,7 +114,7 @@ def render(board: Path, fmt: str) -> str:
     entries = load_entries(board)
     rows = board_rows(entries)
     if fmt == "md":
-        return markdown(rows, robustness_rows(entries))
+        return markdown(rows, entries, robustness_rows(entries))
     if fmt == "csv":
         return csv_text(rows)
     if fmt == "html":
@@ -122,7 +127,7 @@ def render(board: Path, fmt: str) -> str:
 def views(entries: list[Entry]) -> dict[str, str]:
     """The view files of a board holding ``entries`` (ranked), by name: what submit and rebuild write."""
     rows = board_rows(entries)
-    return dict(zip(VIEW_FILES, (markdown(rows, robustness_rows(entries)), page(rows, entries))))
+    return dict(zip(VIEW_FILES, (markdown(rows, entries, robustness_rows(entries)), page(rows, entries))))
 
 
 def rebuild(board: Path) -> list[Path]:

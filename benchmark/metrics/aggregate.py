@@ -11,9 +11,11 @@ import numpy as np
 
 from benchmark.engine.settings import Setting
 from benchmark.metrics import METRICS
+from benchmark.metrics.bias import BIAS_MEASURES
 
 KINDS = ("mono", "cross", "multi")
-BIAS_METRICS = ("rank_distance",)  # headline metrics named by themselves, over the kinds they apply to
+# headline metrics named by themselves, over the kinds they apply to (the multilingual pool)
+BIAS_METRICS = ("rank_distance", *BIAS_MEASURES)
 
 
 def macro_mean(values: Iterable[float]) -> float | None:
@@ -22,9 +24,18 @@ def macro_mean(values: Iterable[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
+def defined_mean(values: np.ndarray) -> float | None:
+    """A setting's value of a measure some queries have none of (NaN): the mean over those that
+    have one; None when none has."""
+    values = np.asarray(values, dtype=np.float64)
+    defined = values[~np.isnan(values)]
+    return float(defined.mean()) if len(defined) else None
+
+
 def headline_scores(settings: Iterable[Mapping]) -> dict[str, float | None]:
     """Mono, Cross and Multi mAP (each named by its kind), then each bias metric (named by
-    itself), from per-setting records (kind, map, rank_distance)."""
+    itself: a macro mean over the query languages' multilingual settings that have a value),
+    from per-setting records (kind, map, rank_distance, the bias measures)."""
     settings = list(settings)
     ap = METRICS.get("map")
     scores = {kind: ap.aggregate(settings, kind) for kind in KINDS}

@@ -7,7 +7,8 @@ conditions: the tolerance keeps tiny real changes from failing builds, the test 
 doing it. Which way is worse, and which test applies, is the metric's own declaration
 (:class:`benchmark.metrics.MetricSpec`): rank distance, lower is better, regresses when it rises
 by more than ``max_rank_distance_increase`` ranks, significantly; accuracy, a 0/1 outcome per
-query, is tested by McNemar's exact test, the continuous metrics by ``test``.
+query, is tested by McNemar's exact test, the continuous metrics by ``test``. A descriptive measure
+(own-language share of the top 10: neither more nor less is better) is reported, never judged.
 
 Robustness: when baseline and candidate both hold a perturbed result and its clean result, the
 per-query drop of AP under the perturbation (clean - perturbed) is compared too, per setting kind
@@ -44,14 +45,21 @@ class Tolerance:
         return self.max_rank_distance_increase if spec.unit == "ranks" else self.max_drop
 
 
+NOTABLE = ("regression", "improvement")
+
+
 def judge(rows: list[Comparison], tol: Tolerance) -> list[Comparison]:
-    """Set each comparison's ``status``: regression, improvement or ok. The row's metric spec
-    says which way is better and in which unit its tolerance is given (a drop under a
-    perturbation: growing is worse)."""
+    """Set each comparison's ``status``: regression, improvement or ok; ``descriptive`` for a
+    measure with no better direction (own-language share), which is shown and never gates. The
+    row's metric spec says which way is better and in which unit its tolerance is given (a drop
+    under a perturbation: growing is worse)."""
     for row in rows:
         spec = row.spec
         significant = row.p_holm <= tol.alpha
         gain, allowed = spec.gain(row.delta), tol.allowed(spec)
+        if gain is None:
+            row.status = "descriptive"
+            continue
         worse, better = gain < -allowed, gain > allowed
         row.status = "regression" if worse and significant else "improvement" if better and significant else "ok"
     return rows
@@ -93,7 +101,7 @@ def write_junit(path: Path, report: dict[str, list[Comparison]], tol: Tolerance)
 def markdown_summary(report: dict[str, list[Comparison]], tol: Tolerance, baseline: str, candidate: str) -> str:
     lines = [f"### xbench check: {candidate} vs {baseline}", ""]
     for task, rows in report.items():
-        notable = [r for r in rows if r.status != "ok"]
+        notable = [r for r in rows if r.status in NOTABLE]
         regressions = sum(r.status == "regression" for r in rows)
         lines.append(f"**{task}**: {'FAIL' if regressions else 'pass'}, {regressions} regression(s), "
                      f"{sum(r.status == 'improvement' for r in rows)} improvement(s) of {len(rows)} checked")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from .check import tests_used
+from .check import NOTABLE, tests_used
 from .compare import Comparison
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def check_view(report: dict[str, list[Comparison]], failed: bool) -> str:
     not ok, and the verdict line: ``PASS`` or ``FAIL: regression``."""
     lines = []
     for task, rows in report.items():
-        notable = [r for r in rows if r.status != "ok"]
+        notable = [r for r in rows if r.status in NOTABLE]
         lines.append(f"{task}: {len(rows)} checked ({tests_used({task: rows})}), {sum(r.status == 'regression' for r in rows)} regression(s), "
                      f"{sum(r.status == 'improvement' for r in rows)} improvement(s)")
         if notable:

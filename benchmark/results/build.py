@@ -16,7 +16,8 @@ import pandas as pd
 from benchmark import RESULT_SCHEMA_VERSION, __version__
 from benchmark.engine.scoring import SettingScores
 from benchmark.metrics import metric_spec
-from benchmark.metrics.aggregate import KINDS, aggregates, headline_scores, kinds_of
+from benchmark.metrics.aggregate import KINDS, aggregates, defined_mean, headline_scores, kinds_of
+from benchmark.metrics.bias import BIAS_MEASURES
 from .result import TaskResult
 
 
@@ -26,12 +27,16 @@ def _mean(values: np.ndarray) -> float:
 
 def setting_records(scores: list[SettingScores], metrics: tuple[str, ...]) -> list[dict[str, Any]]:
     """One record per setting: its key, mAP, query count, and the mean of each other metric of
-    ``metrics`` it has (accuracy when asked for, rank distance on the multilingual pool, cutoffs)."""
+    ``metrics`` it has (accuracy when asked for, rank distance and the bias measures on the
+    multilingual pool, cutoffs). A bias measure's value is the mean over the queries it is
+    defined for, None when it is defined for none."""
     records = []
     for s in scores:
         record: dict[str, Any] = {**s.setting.fields(), "map": s.map, "n_queries": len(s.query_ids)}
         if s.rank_distance is not None:
             record["rank_distance"] = _mean(s.rank_distance)
+        if s.bias:
+            record.update((name, defined_mean(s.bias[name])) for name in BIAS_MEASURES)
         if "accuracy" in metrics:
             record["accuracy"] = _mean(s.accuracy)
         for name, values in s.cutoff.items():
@@ -58,6 +63,7 @@ def per_query_frame(scores: list[SettingScores], metrics: tuple[str, ...]) -> pd
             "ap": s.ap,
             "n_relevant": s.n_relevant,
             "rank_distance": s.rank_distance if s.rank_distance is not None else np.nan,
+            **{name: s.bias.get(name, np.nan) for name in BIAS_MEASURES},
         }
         if "accuracy" in metrics:
             columns["accuracy"] = s.accuracy

@@ -26,7 +26,8 @@ from .schema import result_key, row_metrics
 @dataclass(frozen=True)
 class SettingResult:
     """One setting's numbers as the result states them: mAP, the cutoff metrics and (on the
-    multilingual pool) the rank distance, each a mean over the setting's queries."""
+    multilingual pool) the rank distance and the bias measures (None where undefined; absent from
+    a result written before them), each a mean over the setting's queries."""
 
     setting: Setting
     n_queries: int
@@ -102,7 +103,7 @@ class TaskResult:
     @property
     def per_query(self) -> pd.DataFrame:
         """One row per (setting, query): the setting's fields, the query id, AP, n_relevant, rank
-        distance (multi rows) and the cutoff metrics."""
+        distance and the bias measures (multi rows) and the cutoff metrics."""
         if self._per_query is None:
             if self.path is None:
                 raise XbenchError(f"result of {self.task}: no per-query table")
@@ -191,6 +192,11 @@ class TaskResult:
         return self._doc["encoding"]
 
     @property
+    def candidate_counts(self) -> dict[str, int]:
+        """Candidates per part (a parallel task's part is a language), as the run counted them."""
+        return dict(self._doc.get("counts", {}).get("candidates", {}))
+
+    @property
     def per_query_sha256(self) -> str | None:
         return (self._doc.get("per_query") or {}).get("sha256")
 
@@ -215,7 +221,8 @@ class TaskResult:
 
     @property
     def scores(self) -> dict[str, float | None]:
-        """The headline scores: Mono, Cross, Multi mAP and the rank distance."""
+        """The headline scores: Mono, Cross, Multi mAP, the rank distance and the bias measures
+        (the last absent from a result written before them)."""
         return dict(self._doc["scores"])
 
     def score(self, name: str) -> float | None:

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from benchmark.errors import XbenchError
+from benchmark.metrics.bias import BIAS_MEASURES
 
 PER_QUERY_SUFFIX = ".per_query.csv.gz"
 SETTING_KINDS = ("mono", "cross", "multi")
@@ -55,7 +56,14 @@ def _plain_name(value: str) -> str:
     return value
 
 
+def _correlation(value: float) -> float:
+    if not -1.0 <= value <= 1.0:
+        raise ValueError(f"{value!r} out of range [-1, 1]")
+    return value
+
+
 Fraction = Annotated[float, AfterValidator(_fraction)]
+Correlation = Annotated[float, AfterValidator(_correlation)]
 NonNegative = Annotated[float, Field(ge=0)]
 Count = Annotated[int, Field(ge=0, le=10**12)]  # a count beyond any data set is a forgery (and would fill messages)
 PositiveCount = Annotated[int, Field(ge=1, le=10**12)]
@@ -110,14 +118,24 @@ class SampleRecord(_Record):
     seed: int
 
 
-class ScoresRecord(_Record):
+class BiasRecord(_Record):
+    """The bias measures of the multilingual pool (absent from results written before them: then
+    every one is absent, see :func:`bias_columns`)."""
+
+    own_share: Optional[Fraction] = None
+    english_share: Optional[Fraction] = None
+    own_first: Optional[Fraction] = None
+    rank_correlation: Optional[Correlation] = None
+
+
+class ScoresRecord(BiasRecord):
     mono: Optional[Fraction]
     cross: Optional[Fraction]
     multi: Optional[Fraction]
     rank_distance: Optional[NonNegative]
 
 
-class SettingRecord(_Record):
+class SettingRecord(BiasRecord):
     """One setting; its cutoff metrics (keys named by ``task_definition.metrics``) are checked by
     :func:`validate_document`, which knows their names."""
 
@@ -216,9 +234,16 @@ def result_key(doc: dict[str, Any]) -> str:
 
 
 def row_metrics(doc: dict[str, Any]) -> tuple[str, ...]:
-    """The metrics every setting record and per-query row carries besides AP and rank distance
-    (``accuracy``, ``ndcg@10``...), as named by the result's own task definition."""
-    return tuple(m for m in doc["task_definition"]["metrics"] if m not in FIXED_METRICS)
+    """The metrics every setting record and per-query row carries besides AP, rank distance and
+    the bias measures (``accuracy``, ``ndcg@10``...), as named by the result's own task definition."""
+    return tuple(m for m in doc["task_definition"]["metrics"] if m not in FIXED_METRICS and m not in BIAS_MEASURES)
+
+
+def bias_columns(doc: dict[str, Any]) -> tuple[str, ...]:
+    """The bias measures a result carries: every one when its headline ``scores`` name them (each
+    multilingual setting then has them, and the per-query table their columns), none in a result
+    written before they existed."""
+    return BIAS_MEASURES if BIAS_MEASURES[0] in doc["scores"] else ()
 
 
 def validate_document(doc: Any, where: str) -> None:
@@ -248,6 +273,9 @@ def _cross_field_problem(doc: dict[str, Any]) -> str | None:
     expected = f"{result_key(doc)}{PER_QUERY_SUFFIX}"
     if doc["per_query"]["file"] != expected:
         return f"field per_query.file: {doc['per_query']['file']!r}, must be {expected!r} (the per-query table beside the JSON)"
+    problem = _bias_problem(doc)
+    if problem:
+        return problem
     settings = doc["settings"]
     seen = set()
     for i, s in enumerate(settings):
@@ -263,4 +291,22 @@ def _cross_field_problem(doc: dict[str, Any]) -> str | None:
                 return f"field settings[{i}].{name}: a number in [0, 1] is required (got {repr(value)[:60]})"
             if not 0.0 <= value <= 1.0:  # NaN fails this too (the JSON reader refuses it before)
                 return f"field settings[{i}].{name}: {value!r} out of range [0, 1]"
+    return None
+
+
+def _bias_problem(doc: dict[str, Any]) -> str | None:
+    """The bias measures all or none (a result written before them): in ``scores``, and then in
+    exactly the multilingual settings (None where undefined), like the rank distance."""
+    carried = bias_columns(doc)
+    for name in BIAS_MEASURES:
+        if (name in doc["scores"]) != bool(carried):
+            return f"field scores.{name}: " + ("missing (a result has every bias measure or none)" if carried else
+                                               f"{BIAS_MEASURES[0]} is missing, so no bias measure may be stated")
+    for i, s in enumerate(doc["settings"]):
+        for name in BIAS_MEASURES:
+            if carried and s["kind"] == "multi" and name not in s:
+                return f"field settings[{i}].{name}: missing from a multi setting"
+            if name in s and (not carried or s["kind"] != "multi"):
+                return f"field settings[{i}].{name}: " + (f"only multi settings have one, this is {s['kind']}" if carried
+                                                          else "the result's scores state no bias measure")
     return None

@@ -1,8 +1,9 @@
 """The one schema of a per-query table (``<task>.per_query.csv.gz``), checked cell by cell.
 
 Its columns are the setting's fields, the query id, AP, the relevant count, the rank distance
-(multilingual rows only), then accuracy (when the task has it, 0 or 1) and the cutoff metrics; every cell is parsed and range-checked
-against the result JSON beside it, and every row must belong to one of its settings.
+and the bias measures (multilingual rows only; no bias columns in a result written before them),
+then accuracy (when the task has it, 0 or 1) and the cutoff metrics; every cell is parsed and
+range-checked against the result JSON beside it, and every row must belong to one of its settings.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import pandas as pd
 
 from benchmark.errors import XbenchError
 from benchmark.metrics import metric_spec
-from .schema import CONTROL_CHARS, PER_QUERY_BASE_COLUMNS, PER_QUERY_KEY_COLUMNS, SETTING_KINDS, row_metrics
+from .schema import CONTROL_CHARS, PER_QUERY_BASE_COLUMNS, PER_QUERY_KEY_COLUMNS, SETTING_KINDS, bias_columns, row_metrics
 
 _COUNT = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def per_query_columns(doc: dict[str, Any]) -> tuple[str, ...]:
-    return (*PER_QUERY_BASE_COLUMNS, *row_metrics(doc))
+    return (*PER_QUERY_BASE_COLUMNS, *bias_columns(doc), *row_metrics(doc))
 
 
 def metric_columns(doc: dict[str, Any]) -> tuple[str, ...]:
@@ -52,7 +53,8 @@ def check_header(columns: list[str], doc: dict[str, Any], where: str) -> None:
 def typed_per_query(raw: pd.DataFrame, doc: dict[str, Any], where: str) -> pd.DataFrame:
     """The per-query table (cells read as text, the metric columns possibly as float64) checked
     cell by cell against the result ``doc``; returns it typed: keys as text, ``n_relevant``
-    int64, metrics float64, and ``rank_distance`` NaN on the rows that have none (mono, cross)."""
+    int64, metrics float64, and ``rank_distance`` and the bias measures NaN on the rows that have
+    none (mono, cross; and a multilingual query a partial measure says nothing about)."""
     check_header(list(raw.columns), doc, where)
     text = [c for c in raw.columns if raw[c].dtype != np.float64]
     raw = raw.fillna(dict.fromkeys(text, ""))  # a short row leaves NaN in its missing cells: treat them as empty
@@ -83,8 +85,25 @@ def typed_per_query(raw: pd.DataFrame, doc: dict[str, Any], where: str) -> pd.Da
     refuse("rank_distance", multi & ~(np.isfinite(distance) & (distance >= 0)), "is not a finite number >= 0 (a multi row needs one)")
     refuse("rank_distance", ~multi & (raw.rank_distance != "").to_numpy(), "should be empty (only multi rows have a rank distance)")
     frame["rank_distance"] = np.where(multi, distance, np.nan)
+    for column in bias_columns(doc):
+        frame[column] = _bias_column(raw, column, multi, refuse)
     _check_settings(frame, doc, where)
     return frame[list(raw.columns)]
+
+
+def _bias_column(raw: pd.DataFrame, column: str, multi: np.ndarray, refuse) -> np.ndarray:
+    """A bias measure's cells: empty off the multilingual pool; on it a number within the
+    measure's bounds, or empty where the measure is partial (undefined for that query)."""
+    spec = metric_spec(column)
+    lo, hi = spec.bounds
+    values, empty = _numbers(raw[column]), (raw[column] == "").to_numpy()
+    refuse(column, ~multi & ~empty, "should be empty (only multi rows have one)")
+    needed = "" if spec.partial else " (a multi row needs one)"
+    refuse(column, multi & ~np.isfinite(values) & (~empty | (not spec.partial)), f"is not a finite number{needed}")
+    refuse(column, multi & ((values < lo) | (values > hi)), f"is out of range [{lo:g}, {hi:g}]")
+    if spec.outcome == "binary":
+        refuse(column, multi & np.isfinite(values) & (values != 0) & (values != 1), "is not 0 or 1")
+    return np.where(multi, values, np.nan)
 
 
 def _numbers(column: pd.Series) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Human-readable views of results (tabulate): the headline tables, the language matrix of a
-parallel task, the per-language table of a pivot task (Tatoeba), and what an API model cost."""
+parallel task and its language bias per query language, the per-language table of a pivot task
+(Tatoeba), and what an API model cost."""
 
 from __future__ import annotations
 
@@ -16,19 +17,24 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+# the language-bias numbers beside the rank distance: (metric, column title); "-" where a result has none
+BIAS_TITLES = (("own_share", "Own@10"), ("english_share", "En@10"), ("own_first", "Own first"), ("rank_correlation", "Rank corr."))
+
+
 def summary_table(results: Iterable[TaskResult], tablefmt: str = "github") -> str:
-    """The headline numbers of each result: Mono, Cross, Multi mAP and rank distance for the
-    parallel tasks; for the pivot tasks (which have none of those but Cross) a second table of
+    """The headline numbers of each result: Mono, Cross, Multi mAP, rank distance and the bias
+    measures for the parallel tasks; for the pivot tasks (which have none of those but Cross) a second table of
     their own headline, accuracy over all settings, per direction and per language group."""
     results = list(results)
     parallel = [r for r in results if r.pivot is None]
     pivoted = [r for r in results if r.pivot is not None]
     tables = []
     if parallel or not pivoted:
-        rows = [[r.key, r.model.name, _fmt(r.score("mono")), _fmt(r.score("cross")), _fmt(r.score("multi")), _fmt(r.score("rank_distance"), 1)]
+        rows = [[r.key, r.model.name, _fmt(r.score("mono")), _fmt(r.score("cross")), _fmt(r.score("multi")), _fmt(r.score("rank_distance"), 1),
+                 *(_fmt(r.score(name)) for name, _ in BIAS_TITLES)]
                 for r in parallel]
-        tables.append(tabulate(rows, headers=["task", "model", "Mono mAP", "Cross mAP", "Multi mAP", "Rank dist."], tablefmt=tablefmt,
-                               disable_numparse=True))
+        headers = ["task", "model", "Mono mAP", "Cross mAP", "Multi mAP", "Rank dist.", *(title for _, title in BIAS_TITLES)]
+        tables.append(tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True))
     if pivoted:
         tables.append(pivot_summary_table(pivoted, tablefmt))
     return "\n\n".join(tables)
@@ -109,12 +115,34 @@ def matrix_table(result: TaskResult, tablefmt: str = "github") -> str:
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
+def bias_table(result: TaskResult, tablefmt: str = "github") -> str | None:
+    """Per query language, what its multilingual ranking prefers: the rank distance and the bias
+    measures of its multi setting ("-" where undefined or not recorded), beside the pool's own
+    share of its candidates (the own share an indifferent ranking would have). None without a
+    multilingual pool."""
+    multi = {s.setting.query_lang: s for s in result.settings if s.setting.kind == "multi"}
+    if not multi:
+        return None
+    counts = result.candidate_counts
+    total = sum(counts.values())
+    rows = [[lang, _fmt(s.values.get("rank_distance"), 1), *(_fmt(s.values.get(name)) for name, _ in BIAS_TITLES),
+             _fmt(counts[lang] / total if lang in counts and total else None)]
+            for lang, s in multi.items()]
+    headers = ["query", "Rank dist.", *(title for _, title in BIAS_TITLES), "pool share"]
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
 def matrix_view(result: TaskResult) -> str:
-    """What ``xbench run`` prints after each task: the language matrix of a parallel task; for a
-    pivot task, whose languages meet only the pivot, the per-language table and the aggregates."""
+    """What ``xbench run`` prints after each task: the language matrix of a parallel task and its
+    language bias per query language; for a pivot task, whose languages meet only the pivot, the
+    per-language table and the aggregates."""
     if result.pivot is not None:
         return pivot_view(result)
-    return f"\n{result.key}: query language x corpus language mAP\n{matrix_table(result)}\n"
+    text = f"\n{result.key}: query language x corpus language mAP\n{matrix_table(result)}\n"
+    bias = bias_table(result)
+    if bias is not None:
+        text += f"\n{result.key}: language bias of the multilingual ranking, per query language\n{bias}\n"
+    return text
 
 
 def pivot_view(result: TaskResult) -> str:

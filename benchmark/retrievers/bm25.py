@@ -77,10 +77,7 @@ class BM25Scorer:
 
     def __init__(self, index: TaskIndex, k1: float, b: float) -> None:
         self.index, self.k1, self.b = index, k1, b
-        lang_of_candidate = np.empty(len(index.candidate_texts), dtype=object)
-        for part in index.candidate_offsets:
-            lang_of_candidate[index.pool_of(part)] = index.lang_of(part)
-        self.candidate_tokens = [tokenize(t, lang) for t, lang in zip(index.candidate_texts, lang_of_candidate)]
+        self.candidate_tokens = [tokenize(t, index.languages[int(li)]) for t, li in zip(index.candidate_texts, index.candidate_langs)]
         self.query_tokens = [tokenize(t, index.languages[int(li)]) for t, li in zip(index.query_texts, index.query_langs)]
         self._pools: dict[tuple[int, int], tuple[dict[str, int], Any]] = {}
         self._lock = threading.Lock()
@@ -112,18 +109,21 @@ class BM25Scorer:
         weights = sp.csr_matrix((s["data"], s["indices"], s["indptr"]), shape=(len(s["indptr"]) - 1, s["num_docs"]))
         return vocab, weights
 
-    def _scores(self, start: int, stop: int, pool: slice) -> np.ndarray:
+    def scores(self, rows: np.ndarray, pool: slice) -> np.ndarray:
+        """The BM25 scores of the query rows ``rows`` (any selection) against ``pool``'s index:
+        each row of the sparse product is computed from that query's term counts alone, so the
+        bits are those ``blocks`` gives the same rows."""
         import scipy.sparse as sp
 
         vocab, weights = self._pool(pool)
-        rows, cols = [], []
-        for r, tokens in enumerate(self.query_tokens[start:stop]):
-            for token in tokens:
+        found, cols = [], []
+        for r, row in enumerate(rows):
+            for token in self.query_tokens[int(row)]:
                 column = vocab.get(token)
                 if column is not None:
-                    rows.append(r)
+                    found.append(r)
                     cols.append(column)
-        counts = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(stop - start, weights.shape[0]))
+        counts = sp.csr_matrix((np.ones(len(found), dtype=np.float32), (found, cols)), shape=(len(rows), weights.shape[0]))
         return np.ascontiguousarray((counts @ weights).toarray(), dtype=np.float32)
 
     def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET,
@@ -132,4 +132,4 @@ class BM25Scorer:
         step = block_rows(columns.stop - columns.start, memory_budget)
         for start in range(rows[0], rows[1], step):
             stop = min(rows[1], start + step)
-            yield start, stop, (lambda pool, start=start, stop=stop: self._scores(start, stop, pool))
+            yield start, stop, (lambda pool, start=start, stop=stop: self.scores(np.arange(start, stop), pool))
