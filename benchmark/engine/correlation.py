@@ -71,6 +71,7 @@ def rank_correlations(index: TaskIndex, plans: list[SettingPlan], scorer: Scorer
             for group in chunk:
                 values[group] = mean_over_others(spearman_matrix(ranks[start : start + len(group)]))
                 start += len(group)
+            del ranks  # before the next chunk's scores: one chunk in memory at a time
     if timings is not None:
         timings["rank_correlation"] = timings.get("rank_correlation", 0.0) + time.perf_counter() - began
     return {i: values[plan.query_rows] for i, plan in chosen.items()}
