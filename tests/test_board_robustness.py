@@ -82,11 +82,11 @@ def test_perturbed_results_never_change_the_ranking_or_the_columns():
 def test_views_show_the_drops_escaped():
     ranked = entries()
     rows, robust = board_rows(ranked), robustness_rows(ranked)
-    text = markdown(rows, robust)
+    text = markdown(rows, ranked, robust)
     section = text[text.index("## Robustness"):text.index("## Reproduce")]
     line = next(line for line in section.splitlines() if "upper" in line)
     assert [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] == [r"&lt;b&gt;model\|a&lt;/b&gt;", "upper", "0.200 (25.0%)", "0.000 (0.0%)", "0.000 (0.0%)"]
-    assert "## Robustness" not in markdown(rows)
+    assert "## Robustness" not in markdown(rows, ranked)
     html = page(rows, ranked)
     table = re.search(r"<table class='robust'>.*?</table>", html).group()
     assert "&lt;b&gt;model|a&lt;/b&gt;" in table and "<b>model" not in table
