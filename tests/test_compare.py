@@ -32,8 +32,10 @@ def by_label(rows: list[Comparison]) -> dict[str, Comparison]:
 
 def test_identical_results_compare_equal_with_p_one():
     rows = compare_task(result(), result())
-    assert [r.label for r in rows[:4]] == ["mono (aggregate)", "cross (aggregate)", "multi (aggregate)", "rank_distance (aggregate)"]
-    assert len(rows) == 4 + 6 and all(r.delta == 0.0 and r.p == 1.0 and r.p_holm == 1.0 for r in rows)
+    assert [r.label for r in rows[:8]] == ["mono (aggregate)", "cross (aggregate)", "multi (aggregate)", "rank_distance (aggregate)",
+                                           "own_share (aggregate)", "english_share (aggregate)", "own_first (aggregate)",
+                                           "rank_correlation (aggregate)"]
+    assert len(rows) == 8 + 6 and all(r.delta == 0.0 and r.p == 1.0 and r.p_holm == 1.0 for r in rows)
 
 
 def test_setting_values_and_aggregates_are_hand_computed():
@@ -48,13 +50,20 @@ def test_setting_values_and_aggregates_are_hand_computed():
     assert rows["cross en->de"].delta == 0.0 and rows["cross en->de"].p == 1.0
 
 
-def test_holm_adjusts_over_every_row():
+def test_holm_adjusts_over_every_row_of_its_family():
+    """Two families: the judged metrics (every one a check can gate on), and the descriptive bias
+    measures (own and English share, own-language first), so that showing those never weakens
+    the gate."""
     a = result(ap={("mono", "en", "en"): [0.9, 0.8, 0.7]})
     b = result(ap={("mono", "en", "en"): [0.1, 0.2, 0.3]})
     rows = compare_task(a, b)
-    raw = sorted(r.p for r in rows)
-    adjusted = sorted(r.p_holm for r in rows)
-    assert adjusted[0] == pytest.approx(min(1.0, len(rows) * raw[0]))
+    descriptive = [r for r in rows if r.metric in ("own_share", "english_share", "own_first")]
+    judged = [r for r in rows if r not in descriptive]
+    assert len(descriptive) == 3 and len(judged) == len(rows) - 3
+    for family in (judged, descriptive):
+        raw = sorted(r.p for r in family)
+        adjusted = sorted(r.p_holm for r in family)
+        assert adjusted[0] == pytest.approx(min(1.0, len(family) * raw[0]))
     assert all(r.p_holm >= r.p for r in rows)
 
 
