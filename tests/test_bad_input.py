@@ -186,7 +186,9 @@ def test_interrupt_mid_run_keeps_cache_and_writes_no_result(tmp_path, synthetic,
     """SIGKILL or Ctrl-C during encoding: finished flushes stay in the cache, no result or temp
     file is left, and the re-run encodes only what was missing."""
     calls = tmp_path / "calls.log"
-    env = dict(os.environ, XBENCH_TEST_CALLS=str(calls), XBENCH_TEST_SLEEP="0.4", PYTHONPATH=str(REPO))
+    # a second per call: the signal must land mid-encoding even when this process's polling is slow
+    # (a full suite's busy interpreter); at 0.4 s the run sometimes finished before it was sent
+    env = dict(os.environ, XBENCH_TEST_CALLS=str(calls), XBENCH_TEST_SLEEP="1.0", PYTHONPATH=str(REPO))
     cache, out = tmp_path / "cache", tmp_path / "out"
     cmd = [sys.executable, "-m", "benchmark", "run", "--model", "tests.encoders_for_tests:slow", "--task", str(synthetic.task),
            "--data-dir", str(synthetic.root), "--cache-dir", str(cache), "--output", str(out), "-q"]

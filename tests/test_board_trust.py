@@ -384,8 +384,9 @@ def test_markdown_table_keeps_its_shape(hostile_board):
         assert "<" not in outside_code_spans(line), line
     reproduce = [line for line in text.splitlines() if line.startswith("- **")]
     assert len(reproduce) == 3 and not any(line.startswith("<") for line in text.splitlines())
-    ours = ["# xbench leaderboard", "## Language bias per query language", "### XQuAD-R", "### MLQA-R", "## Reproduce"]
-    assert [line for line in text.splitlines() if line.startswith("#")] == ours
+    headings = [line for line in text.splitlines() if line.startswith("#")]  # only the board's own
+    ours = {"# xbench leaderboard", "## Language bias per query language", "### XQuAD-R", "### MLQA-R", "## Robustness", "## Reproduce"}
+    assert headings[0] == "# xbench leaderboard" and headings[-1] == "## Reproduce" and set(headings) <= ours
 
 
 def test_markdown_renders_as_plain_text(hostile_board):
