@@ -172,23 +172,20 @@ def recorded_perturbation(task: TaskResult) -> Any:
     """The perturbation a perturbed result was run under, as this xbench has it; None for a clean
     result. Refused (UsageError: nothing can be checked) when this xbench lacks it or has another
     version of it, or of a library its output depends on: the re-run's queries would differ."""
-    from benchmark.perturb import parse_perturbation
+    from benchmark.perturb import against_installed
 
     record = task.perturbation
     if record is None:
         return None
     try:
-        spec = parse_perturbation(record["key"], "perturbation.key")
+        spec, difference = against_installed(record, "perturbation.key")
     except UsageError as exc:
         raise UsageError(f"cannot verify {task.path}: {exc}") from None
-    here = spec.identity()
-    if here["version"] != record["version"]:
-        raise UsageError(f"cannot verify {task.path}: perturbation {spec.name} is version {here['version']} here, the result's is {record['version']}")
-    recorded = record.get("libraries") or {}
-    for name in sorted(set(recorded) | set(here["libraries"])):
-        if recorded.get(name) != here["libraries"].get(name):
-            raise UsageError(f"cannot verify {task.path}: perturbation {spec.key} was made with {name} {recorded.get(name)}, "
-                             f"here it is {here['libraries'].get(name)}")
+    if difference and difference[0] == "version":
+        raise UsageError(f"cannot verify {task.path}: perturbation {spec.name} is version {difference[2]} here, the result's is {difference[1]}")
+    if difference:
+        name, recorded, here = difference
+        raise UsageError(f"cannot verify {task.path}: perturbation {spec.key} was made with {name} {recorded}, here it is {here}")
     return spec
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from benchmark.errors import UsageError
 from benchmark.registry import Registry
+from .stream import Stream, stream_for
 
 
 class Perturbation(ABC):
@@ -37,6 +38,13 @@ class Perturbation(ABC):
     def apply(self, texts: Sequence[str], ids: Sequence[str], lang: str, level: float | None) -> list[str]:
         """The perturbed texts of one language's queries, in order (``ids`` seed them; a
         perturbation that needs the other queries, such as the distractor, sees them all)."""
+
+    def edit_each(self, edit: Callable[[str, float, Stream], str], texts: Sequence[str], ids: Sequence[str],
+                  level: float | None) -> list[str]:
+        """Each text edited on its own at ``level`` (the default level when None), drawing from its
+        query's stream: what a perturbation of single queries (typos, punctuation) does."""
+        rate = self.default_level if level is None else level
+        return [edit(text, rate, stream_for(self.name, self.version, rate, qid)) for text, qid in zip(texts, ids, strict=True)]
 
     def libraries(self) -> dict[str, str]:
         """The versions of whatever its output depends on beyond xbench (the Unicode database,
@@ -110,6 +118,22 @@ def parse_perturbation(text: str, option: str = "--perturb") -> PerturbationSpec
     if not low <= level <= high:  # NaN fails too
         raise UsageError(f"{option}: {text!r}: the level of {name} must be in [{low!r}, {high!r}]")
     return PerturbationSpec(name, level + 0.0)  # -0.0 -> 0.0: one spelling per level
+
+
+def against_installed(record: Mapping[str, Any], option: str) -> tuple[PerturbationSpec, tuple[str, Any, Any] | None]:
+    """The spec a result's perturbation record names (parsed from its key, a bad one a UsageError
+    naming ``option``), and the first thing in which this xbench's perturbation differs from the
+    recorded one: ("version", recorded, installed) or (library, recorded, installed); None when a
+    re-run would perturb the queries into the same texts."""
+    spec = parse_perturbation(record["key"], option)
+    here = spec.identity()
+    if record["version"] != here["version"]:
+        return spec, ("version", record["version"], here["version"])
+    there, mine = record.get("libraries") or {}, here["libraries"]
+    for name in sorted(set(there) | set(mine)):
+        if there.get(name) != mine.get(name):
+            return spec, (name, there.get(name), mine.get(name))
+    return spec, None
 
 
 def suite(name: str, option: str = "--suite") -> tuple[PerturbationSpec, ...]:

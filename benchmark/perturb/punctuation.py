@@ -19,7 +19,7 @@ from typing import Sequence
 
 from benchmark.perturb import Perturbation
 from benchmark.perturb.graphemes import clusters, fits, is_punctuation, is_space, regex_version
-from benchmark.perturb.stream import Stream, stream_for
+from benchmark.perturb.stream import Stream
 
 
 class Punctuation(Perturbation):
@@ -30,8 +30,7 @@ class Punctuation(Perturbation):
     levels = (0.0, 1.0)
 
     def apply(self, texts: Sequence[str], ids: Sequence[str], lang: str, level: float | None) -> list[str]:
-        rate = self.default_level if level is None else level
-        return [punctuate(text, rate, stream_for(self.name, self.version, rate, qid)) for text, qid in zip(texts, ids, strict=True)]
+        return self.edit_each(punctuate, texts, ids, level)
 
     def libraries(self) -> dict[str, str]:
         return regex_version()

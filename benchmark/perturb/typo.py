@@ -35,7 +35,7 @@ from typing import Sequence
 
 from benchmark.perturb import Perturbation
 from benchmark.perturb.graphemes import clusters, fits, is_letter, regex_version
-from benchmark.perturb.stream import Stream, stream_for
+from benchmark.perturb.stream import Stream
 
 # the letter keys touching each letter key on a staggered QWERTY board: left and right on its row,
 # and the two it overlaps on the rows above and below (``d``: e r / s f / x c)
@@ -58,8 +58,7 @@ class Typo(Perturbation):
     levels = (0.0, 1.0)
 
     def apply(self, texts: Sequence[str], ids: Sequence[str], lang: str, level: float | None) -> list[str]:
-        rate = self.default_level if level is None else level
-        return [typo(text, rate, stream_for(self.name, self.version, rate, qid)) for text, qid in zip(texts, ids, strict=True)]
+        return self.edit_each(typo, texts, ids, level)
 
     def libraries(self) -> dict[str, str]:
         return {"unicodedata": unicodedata.unidata_version, **regex_version()}

@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmark.errors import UsageError
-from benchmark.perturb import PerturbationSpec, parse_perturbation
+from benchmark.perturb import PerturbationSpec, against_installed
 from .check import Tolerance, append_github_summary, check_task, markdown_summary, write_junit
 from benchmark.results import TaskResult
-from .compare import Comparison, load, measured, perturbation_mismatch
+from .compare import Comparison, load, measured
 
 Report = dict[str, list[Comparison]]  # result key (task, or <task>~<perturbation>) -> judged rows
 
@@ -60,16 +60,14 @@ def baseline_perturbations(baseline: Path) -> dict[str, PerturbationSpec]:
         record = result.perturbation
         if not record:
             continue
-        spec = parse_perturbation(record["key"], f"--baseline {result.path}")
-        here = spec.identity()
-        if record["version"] != here["version"]:
-            raise UsageError(f"--baseline {result.path}: perturbation {spec.name} is version {record['version']} there, "
-                             f"{here['version']} here; re-run the baseline with this xbench")
-        if perturbation_mismatch(record, here):
-            there, mine = record.get("libraries") or {}, here["libraries"]
-            name = next(n for n in sorted(set(there) | set(mine)) if there.get(n) != mine.get(n))
-            raise UsageError(f"--baseline {result.path}: perturbation {spec.key} was made with {name} {there.get(name)}, "
-                             f"here it is {mine.get(name)}; re-run the baseline with this xbench")
+        spec, difference = against_installed(record, f"--baseline {result.path}")
+        if difference and difference[0] == "version":
+            raise UsageError(f"--baseline {result.path}: perturbation {spec.name} is version {difference[1]} there, "
+                             f"{difference[2]} here; re-run the baseline with this xbench")
+        if difference:
+            name, there, here = difference
+            raise UsageError(f"--baseline {result.path}: perturbation {spec.key} was made with {name} {there}, "
+                             f"here it is {here}; re-run the baseline with this xbench")
         specs[result.key] = spec
     return specs
 
