@@ -16,6 +16,7 @@ from benchmark.regression.check import Tolerance
 from benchmark.regression.gate import failed, judge_candidates, load_candidates
 from benchmark.results.io import write_document
 from tests.fixtures.tiny_result import SETTINGS, tiny_result
+from tests.perturbations_for_tests import Reverse
 
 N = 20
 UPPER = {"name": "upper", "version": 1, "changed": {"en": N, "de": 0}}
@@ -88,16 +89,6 @@ def test_a_baseline_without_the_clean_result_checks_the_perturbed_one_alone(tmp_
 
 
 # ---- check --model runs the baseline's perturbations ---------------------------------------------
-
-
-class Reverse(perturb.Perturbation):
-    name, description = "reverse", "write every query backwards"
-
-    def __init__(self, version: int = 1):
-        self.version = version
-
-    def apply(self, texts, ids, lang, level):
-        return [t[::-1] for t in texts]
 
 
 @pytest.fixture()

@@ -14,16 +14,7 @@ import benchmark.perturb as perturb
 from benchmark.cli import main
 from benchmark.leaderboard.verify import draw_sample, load_submission
 from tests.test_verify import forge_setting, rewrite
-
-
-class Reverse(perturb.Perturbation):
-    name, description = "reverse", "write every query backwards"
-
-    def __init__(self, version: int = 1):
-        self.version = version
-
-    def apply(self, texts, ids, lang, level):
-        return [t[::-1] for t in texts]
+from tests.perturbations_for_tests import Reverse
 
 
 class Shout(perturb.Perturbation):
