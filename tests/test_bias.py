@@ -104,23 +104,30 @@ def test_a_tie_at_the_tenth_place_is_broken_by_pool_order():
     assert top_columns(np.array([[0.5, 0.7, 0.5]], dtype=np.float32)).tolist() == [[1, 0, 2]]
 
 
+def own_first_of(scores, relevant, langs, lang):
+    """own_first as a whole pool's scores give it: the relevant candidates' scores and languages."""
+    present = relevant >= 0
+    columns = np.where(present, relevant, 0)
+    return own_first(np.take_along_axis(scores, columns, axis=1), present, langs[columns] == lang)
+
+
 def test_non_finite_scores_count_as_the_worst_and_tie_by_column():
     assert top_columns(SCORES[3:]).tolist() == [list(range(3, 13))]
     assert top_columns(np.array([[NAN, -INF, INF, 0.0]]), k=4).tolist() == [[3, 0, 1, 2]]
     # own-language first: a NaN own answer never wins, even against -inf
     langs = np.array([0, 0, 1, 1])
-    assert own_first(np.array([[NAN, 0.0, -INF, 0.0]]), np.array([[0, 2]]), langs, 0).tolist() == [0.0]
-    assert own_first(np.array([[INF, 0.0, -5.0, 0.0]]), np.array([[0, 2]]), langs, 1).tolist() == [1.0]
+    assert own_first_of(np.array([[NAN, 0.0, -INF, 0.0]]), np.array([[0, 2]]), langs, 0).tolist() == [0.0]
+    assert own_first_of(np.array([[INF, 0.0, -5.0, 0.0]]), np.array([[0, 2]]), langs, 1).tolist() == [1.0]
 
 
 def test_own_first_strictly_greater():
     langs = np.array([0, 0, 1, 2])
     relevant = np.array([[0, 1, 2, 3]])
-    assert own_first(np.array([[3.0, 5.0, 5.0, 1.0]]), relevant, langs, 0).tolist() == [0.0]  # equal best
-    assert own_first(np.array([[3.0, 5.0, 4.0, 1.0]]), relevant, langs, 0).tolist() == [1.0]
-    assert own_first(np.array([[3.0, 5.0, 4.0, 6.0]]), relevant, langs, 0).tolist() == [0.0]
-    assert np.isnan(own_first(np.array([[3.0, 5.0, 4.0, 6.0]]), np.array([[2, 3, -1, -1]]), langs, 0)).all()  # no own answer
-    assert np.isnan(own_first(np.array([[3.0, 5.0, 4.0, 6.0]]), np.array([[0, 1, -1, -1]]), langs, 0)).all()  # no other
+    assert own_first_of(np.array([[3.0, 5.0, 5.0, 1.0]]), relevant, langs, 0).tolist() == [0.0]  # equal best
+    assert own_first_of(np.array([[3.0, 5.0, 4.0, 1.0]]), relevant, langs, 0).tolist() == [1.0]
+    assert own_first_of(np.array([[3.0, 5.0, 4.0, 6.0]]), relevant, langs, 0).tolist() == [0.0]
+    assert np.isnan(own_first_of(np.array([[3.0, 5.0, 4.0, 6.0]]), np.array([[2, 3, -1, -1]]), langs, 0)).all()  # no own answer
+    assert np.isnan(own_first_of(np.array([[3.0, 5.0, 4.0, 6.0]]), np.array([[0, 1, -1, -1]]), langs, 0)).all()  # no other
 
 
 def test_a_constant_encoder_is_degenerate_not_biased():

@@ -64,9 +64,14 @@ def test_scores_of_any_row_selection_are_the_blocks_bits():
     index = _index(docs, queries)
     scorer = BM25Scorer(index, k1=1.5, b=0.75)
     for pool in (index.pool_of("en"), index.pool_of(ALL)):
-        whole = np.concatenate([view(pool) for _, _, view in scorer.blocks((0, 5), 1, pool)])
+        whole = np.concatenate([scorer.block(np.array([r]), pool)(pool) for r in range(5)])
         for rows in (np.array([4, 0, 2]), np.arange(5)[::-1], np.array([3, 3])):
             assert scorer.scores(rows, pool).tobytes() == whole[rows].tobytes()
+        # a shard of the pool keeps its columns of the pool's scores; pairs read the same bits
+        shard = slice(pool.start + 1, pool.stop - 1)
+        assert scorer.block(np.arange(5), shard)(pool).tobytes() == np.ascontiguousarray(whole[:, 1:-1]).tobytes()
+        rows, cols = np.array([0, 4, 4, 2]), np.array([pool.start, pool.stop - 1, pool.start + 1, pool.start])
+        assert scorer.pair_scores(rows, cols, pool).tolist() == whole[rows, cols - pool.start].tolist()
 
 
 def test_bm25_run_on_synthetic(tmp_path, synthetic):

@@ -41,8 +41,7 @@ def test_bm25_is_a_retriever_not_an_encoder():
     scorer = bm25.index(small_index(), Workspace(EmbeddingCache(Path("/nonexistent-never-written"))))
     # the vocabulary of the pool of all, the coordinates of its term vectors (bm25s adds "" to it)
     assert not scorer.cosine and scorer.dimension == len({"the", "cat", "sat", "a", "dog", "barked", "die", "katze", "der", "hund", ""})
-    (start, stop, view), = scorer.blocks((0, 3))
-    assert (start, stop) == (0, 3) and view(slice(0, 4)).shape == (3, 4)
+    assert scorer.block(np.arange(3), slice(0, scorer.n_candidates))(slice(0, 4)).shape == (3, 4)
 
 
 def test_bm25_identity_is_the_boards():

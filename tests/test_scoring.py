@@ -57,29 +57,31 @@ CUTOFFS = ("mrr@3", "recall@2")
 
 
 class MatrixScorer:
-    """A Scorer over a fixed matrix: blocks of ``rows_per_block`` query rows (a row per byte of
-    budget, so budget 1 means one-row blocks), and a log of the row ranges asked for."""
+    """A Scorer over a fixed matrix, with a log of the (row range, shard) blocks asked for."""
+
+    column_bytes = 8
 
     def __init__(self, scores: np.ndarray) -> None:
         self.matrix = scores
+        self.n_candidates = scores.shape[1]
         self.asked: list[tuple[int, int]] = []
+        self.shards: list[tuple[int, int]] = []
 
-    def scores(self, rows, pool):
-        return self.matrix[np.asarray(rows)][:, pool].copy()
+    def block(self, rows, shard):
+        self.asked.append((int(rows[0]), int(rows[-1]) + 1))
+        self.shards.append((shard.start, shard.stop))
+        block = self.matrix[np.asarray(rows)][:, shard].copy()
+        return lambda pool: block[:, max(pool.start, shard.start) - shard.start : min(pool.stop, shard.stop) - shard.start]
 
-    def blocks(self, rows, memory_budget, columns):
-        self.asked.append(tuple(rows))
-        for start in range(rows[0], rows[1], memory_budget):
-            stop = min(rows[1], start + memory_budget)
-            block = self.matrix[start:stop, columns].copy()
-            yield start, stop, (lambda pool, block=block: block[:, pool.start - columns.start : pool.stop - columns.start])
+    def pair_scores(self, rows, columns, pool):
+        return self.matrix[np.asarray(rows), np.asarray(columns)]
 
 
-def score(scores=SCORES, data=None, budget=1 << 20, threads=None, cutoffs=CUTOFFS, scorer=None):
+def score(scores=SCORES, data=None, budget=1 << 20, threads=None, cutoffs=CUTOFFS, scorer=None, shard_size=None):
     data = data or three_languages()
     index = build_index(data)
     plans = plan_settings(data, index)
-    return score_settings(index, plans, scorer or MatrixScorer(scores), cutoffs, budget, threads=threads)
+    return score_settings(index, plans, scorer or MatrixScorer(scores), cutoffs, budget, threads=threads, shard_size=shard_size)
 
 
 def by_label(results):
@@ -128,8 +130,15 @@ def test_no_cutoff_metrics_asked():
 
 def test_each_language_block_is_scored_once():
     scorer = MatrixScorer(SCORES)
-    score(scorer=scorer, budget=2)
-    assert scorer.asked == [(0, 3), (3, 5), (5, 6)]
+    score(scorer=scorer)
+    assert scorer.asked[:3] == [(0, 3), (3, 5), (5, 6)]  # then the rank correlation's own pass
+    assert set(scorer.shards) == {(0, SCORES.shape[1])}
+
+
+def test_shards_are_cut_at_multiples_of_their_size():
+    scorer = MatrixScorer(SCORES)
+    score(scorer=scorer, shard_size=3, cutoffs=())
+    assert set(scorer.shards) == {(c, min(c + 3, SCORES.shape[1])) for c in range(0, SCORES.shape[1], 3)}
 
 
 def same_bits(a, b):
@@ -161,12 +170,13 @@ def random_task(seed: int) -> tuple[TaskData, np.ndarray]:
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_block_height_does_not_change_a_bit(seed):
+def test_block_height_and_shard_size_do_not_change_a_bit(seed):
     data, scores = random_task(seed)
     whole = score(scores, data, budget=1 << 20, cutoffs=("ndcg@10", "mrr@5", "recall@3"))
-    for budget in (1, 7):  # one-row blocks; blocks that straddle settings' query rows
-        same_bits(score(scores, data, budget=budget, cutoffs=("ndcg@10", "mrr@5", "recall@3")), whole)
-    same_bits(score(budget=1), score())
+    for budget in (1, 2 * 9 * 40 * 7):  # one-row blocks; blocks that straddle settings' query rows
+        for shard_size in (None, 1, 4, 7):  # the pool in one shard; one column a shard; shards across parts
+            same_bits(score(scores, data, budget=budget, cutoffs=("ndcg@10", "mrr@5", "recall@3"), shard_size=shard_size), whole)
+    same_bits(score(budget=1, shard_size=2), score())
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -10,17 +10,24 @@ import numpy as np
 import pytest
 
 from benchmark.engine.search import DEFAULT_MEMORY_BUDGET, DenseScorer, block_rows, exact_dots, quantise, squared_norms
+from benchmark.engine.shards import column_shards
 
 
-def all_scores(scorer: DenseScorer, rows: tuple[int, int], budget: int, pool: slice) -> np.ndarray:
-    return np.concatenate([view(pool) for _, _, view in scorer.blocks(rows, budget)])
+def all_scores(scorer: DenseScorer, rows: tuple[int, int], rows_per_block: int, pool: slice, shard_size: int | None = None) -> np.ndarray:
+    """Scores of the row range, asked for in blocks of rows and shards of columns, put together."""
+    shard_size = shard_size or scorer.n_candidates
+    blocks = []
+    for start in range(rows[0], rows[1], rows_per_block):
+        row_block = np.arange(start, min(rows[1], start + rows_per_block))
+        blocks.append(np.concatenate([scorer.block(row_block, shard)(pool) for shard in column_shards(pool, shard_size)], axis=1))
+    return np.concatenate(blocks) if blocks else np.zeros((0, pool.stop - pool.start))
 
 
 def test_block_rows_fit_the_budget():
     # float64 scores plus a one-byte mask per score: 9 bytes per candidate
     assert block_rows(1000, 9 * 1000 * 20) == 20
     assert block_rows(1000, 9 * 1000 * 20 + 8999) == 20
-    assert block_rows(1000, 1) == 16  # never below 16 rows
+    assert block_rows(1000, 1) == 1  # never below one row
     assert block_rows(13014) == DEFAULT_MEMORY_BUDGET // (9 * 13014) == 2291  # XQuAD-R's candidates
 
 
@@ -49,15 +56,14 @@ def test_a_hand_computed_case():
     assert cos[0].tolist() == [1.0, 0.0, 0.6, -0.6] and cos[2].tolist() == pytest.approx(third, abs=1e-15)
 
 
-def test_blocks_cover_the_asked_rows_only():
+def test_a_block_gives_the_asked_rows_against_any_pool_in_its_shard():
     queries, candidates = np.arange(1, 81, dtype=np.float32).reshape(40, 2), np.eye(2, dtype=np.float32)
     scorer = DenseScorer(queries, candidates)
-    budget = 9 * 2 * 16  # 16 rows per block
-    assert [(a, b) for a, b, _ in scorer.blocks((3, 40), budget)] == [(3, 19), (19, 35), (35, 40)]
-    assert [(a, b) for a, b, _ in scorer.blocks((5, 5), budget)] == []
-    # the view gives those rows' scores against any pool: here the identity reads coordinates back
-    assert all_scores(scorer, (3, 40), budget, slice(1, 2)).ravel().tolist() == queries[3:40, 1].tolist()
-    assert all_scores(scorer, (3, 40), budget, slice(0, 2)).tolist() == queries[3:40].tolist()
+    # the identity reads coordinates back; a pool is cut to the shard's columns
+    view = scorer.block(np.arange(3, 40), slice(0, 2))
+    assert view(slice(1, 2)).ravel().tolist() == queries[3:40, 1].tolist()
+    assert view(slice(0, 2)).tolist() == queries[3:40].tolist()
+    assert scorer.block(np.arange(3, 5), slice(1, 2))(slice(0, 2)).tolist() == queries[3:5, 1:].tolist()
 
 
 @pytest.mark.parametrize("cosine", [False, True])
@@ -65,27 +71,31 @@ def test_exact_dots_do_not_depend_on_block_or_pool(cosine):
     rng = np.random.default_rng(5)
     queries, candidates = rng.standard_normal((50, 24)).astype(np.float32), rng.standard_normal((37, 24)).astype(np.float32)
     scorer = DenseScorer(queries, candidates, cosine=cosine)
-    whole = all_scores(scorer, (0, 50), DEFAULT_MEMORY_BUDGET, slice(0, 37))
-    for budget in (1, 9 * 37 * 17, 9 * 37 * 49):
+    whole = all_scores(scorer, (0, 50), 50, slice(0, 37))
+    for height in (1, 17, 49):
         for rows in ((0, 50), (0, 1), (17, 50), (31, 33)):
-            assert all_scores(scorer, rows, budget, slice(0, 37)).tobytes() == whole[rows[0]:rows[1]].tobytes()
+            for shard_size in (None, 1, 5, 16):
+                assert all_scores(scorer, rows, height, slice(0, 37), shard_size).tobytes() == whole[rows[0]:rows[1]].tobytes()
     # a pool's scores are the whole block's columns, and a scorer built on those candidates alone agrees
     part = DenseScorer(queries, candidates[10:20], cosine=cosine)
     assert all_scores(scorer, (0, 50), 1, slice(10, 20)).tobytes() == all_scores(part, (0, 50), 1, slice(0, 10)).tobytes()
 
 
 @pytest.mark.parametrize("cosine", [False, True])
-def test_scores_of_any_row_selection_are_the_blocks_bits(cosine):
+def test_scores_of_any_row_selection_and_pairs_are_the_blocks_bits(cosine):
     """What the rank correlation asks for (a question's rows in every language, in any order)
-    equals what the main pass's blocks give those rows, bit for bit, in any pool."""
+    and what the thresholds are made of (single pairs) equal what the main pass's blocks give
+    those rows, bit for bit, in any pool."""
     rng = np.random.default_rng(8)
     queries = (rng.standard_normal((40, 24)) * np.exp(rng.uniform(-20, 20, size=(40, 1)))).astype(np.float32)
     candidates = rng.standard_normal((33, 24)).astype(np.float32)
     scorer = DenseScorer(queries, candidates, cosine=cosine)
     for pool in (slice(0, 33), slice(5, 21)):
         whole = all_scores(scorer, (0, 40), 1, pool)
-        for rows in (np.array([39, 0, 17, 17, 3]), np.arange(40)[::-1], np.array([], dtype=np.int64)):
-            assert scorer.scores(rows, pool).tobytes() == whole[rows].tobytes()
+        for rows in (np.array([39, 0, 17, 17, 3]), np.arange(40)[::-1]):
+            assert scorer.block(rows, pool)(pool).tobytes() == whole[rows].tobytes()
+        rows, cols = rng.integers(0, 40, size=200), rng.integers(pool.start, pool.stop, size=200)
+        assert scorer.pair_scores(rows, cols, pool).tobytes() == whole[rows, cols - pool.start].tobytes()
 
 
 def test_cosine_of_scaled_vectors_is_the_same():

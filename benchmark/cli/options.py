@@ -81,7 +81,16 @@ evaluation_options = _options(
                       "punctuation@0.5, distractor. Each writes <task>~<perturbation>.json beside the clean <task>.json."),
     click.option("--suite", "suites", multiple=True, callback=_split_perturbations,
                  help="Run a named set of perturbations: 'robustness' (typo@0.05, typo@0.1, nodiacritics, romanize, punctuation@0.5, distractor)."),
-    click.option("--memory-budget", type=click.IntRange(min=16, max=1 << 30), default=256, show_default=True, help="MiB for one block of query x candidate scores."),
+    click.option("--memory-budget", type=click.IntRange(min=16, max=1 << 30), default=256, show_default=True,
+                 help="MiB for scoring: half for a shard of candidates, half for a block of its scores. Results do not depend on it."),
+    click.option("--shard-size", type=click.IntRange(min=1), default=None,
+                 help="Candidate columns per shard (default: what half the memory budget holds). Results do not depend on it."),
+    click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                 help="Where encoding and search run: this process, or a Ray cluster (pip install 'xbench[ray]')."),
+    click.option("--ray-address", default=None, metavar="ADDR",
+                 help="With --engine ray: 'auto', host:port or ray://host:port of a running cluster. Default: start a local one."),
+    click.option("--workers", type=click.IntRange(min=1, max=4096), default=None,
+                 help="With --engine ray: encoding actors and parallel search tasks (default: the cluster's CPUs, or GPUs)."),
     click.option("--quiet", "-q", is_flag=True, help="No progress bars, no tables."),
 )
 

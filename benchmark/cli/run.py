@@ -30,6 +30,18 @@ Examples:
 """
 
 
+def _engine(p: dict[str, Any]) -> Any:
+    """The engine --engine names (None: the local one); Ray options without --engine ray are refused."""
+    if p["engine"] != "ray":
+        for name in ("ray_address", "workers"):
+            if p[name] is not None:
+                raise UsageError(f"--{name.replace('_', '-')}: only with --engine ray")
+        return None
+    from benchmark.engine.ray_engine import RayEngine
+
+    return RayEngine(address=p["ray_address"], workers=p["workers"], quiet=p["quiet"])
+
+
 def evaluate(model: str, output: Path | None, p: dict[str, Any], sample: int | None = None, seed: int = 0) -> list[TaskResult]:
     """Run ``model`` on the chosen tasks and write each result; returns them as written.
 
@@ -54,7 +66,8 @@ def evaluate(model: str, output: Path | None, p: dict[str, Any], sample: int | N
     config = RunConfig(langs=p["langs"], data_dir=p["data_dir"], cache_dir=p["cache_dir"], candidate_text=p["candidate_text"],
                        allow_modified_data=p["allow_modified_data"], memory_budget=p["memory_budget"] * 1024 * 1024,
                        quiet=p["quiet"], sample=sample, seed=seed, metrics=p["metrics"],
-                       perturbations=tuple(dict.fromkeys([*p["suites"], *p["perturbations"]])))
+                       perturbations=tuple(dict.fromkeys([*p["suites"], *p["perturbations"]])),
+                       shard_size=p["shard_size"], engine=_engine(p))
 
     def started(definition: TaskDefinition) -> None:
         if not p["quiet"]:

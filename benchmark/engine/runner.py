@@ -40,6 +40,8 @@ class RunConfig:
     seed: int = 0
     metrics: tuple[str, ...] = ()  # metrics asked for beyond the definition's (--metrics)
     perturbations: tuple[PerturbationSpec, ...] = ()  # query perturbations run after the clean run (--perturb)
+    engine: Any = None  # where scans (and, for Ray, encoding) run: None is the local engine (--engine)
+    shard_size: int | None = None  # candidate columns per shard (--shard-size); None: from the memory budget
 
 
 def evaluate_task(
@@ -117,7 +119,8 @@ def _evaluate(task: LoadedTask, retriever: Retriever, options: EncoderOptions, c
     timings = {"load_data": t1 - t0, "encode": t2 - t1}
     metrics = tuple(dict.fromkeys([*definition.metrics, *config.metrics]))
     cutoffs = tuple(m for m in metrics if "@" in m)
-    scores = score_settings(index, task.plans, scorer, cutoffs, config.memory_budget, config.quiet, timings=timings)
+    scores = score_settings(index, task.plans, scorer, cutoffs, config.memory_budget, config.quiet, timings=timings,
+                            engine=config.engine, shard_size=config.shard_size)
     timings["total"] = clock() - t0
 
     model = {
@@ -136,6 +139,7 @@ def _evaluate(task: LoadedTask, retriever: Retriever, options: EncoderOptions, c
         "cache_hits": work.cache.stats.hits,
         "corrupt_cache_shards": work.cache.stats.corrupt_shards,
         **retriever.usage(),
+        **(config.engine.usage() if config.engine is not None else {}),
     }
     return build_result(
         definition=definition,

@@ -1,40 +1,51 @@
-"""Scoring every setting of a task from one pass over the query x candidate scores.
+"""Scoring every setting of a task from one pass of each query block over the candidate shards.
 
 Queries are taken one part at a time (a language of a parallel task, a side of a pivot task's
-pair); each part is scored once against the span of candidate columns its settings' pools cover,
-and every setting whose queries are in that part (its mono, its cross settings, its multilingual
-pool) reads its rows and its pool's columns from the same block. So the 121 settings of XQuAD-R
-cost one 13,090 x 13,014 product, and Tatoeba's 224 settings one product per pair side against
-the other side only, each done in memory-bounded slices. Within a block the settings are ranked
-on parallel threads (numpy releases the GIL), then ranx scores all of them in one call. The bias
-measures of the multilingual pool read the same blocks; only the mean rank correlation, which
-needs a question's rankings in all its languages at once, takes a second pass of its own
-(:mod:`.correlation`).
+pair): a :class:`~.partials.BlockWork`. Each block is scanned once against the shards of the
+candidate columns its settings' pools cover, and every setting whose queries are in that part
+(its mono, its cross settings, its multilingual pool) reads its rows and its pool's columns from
+the same score block. So the 121 settings of XQuAD-R cost one 13,090 x 13,014 product, and a pool
+of millions of passages is read shard by shard, never held whole: the ranks are counts summed over
+shards and the top lists merge exactly, so nothing depends on the shard size, the memory budget or
+the engine (:mod:`.local_engine` here, :mod:`.ray_engine` on a cluster). ranx then scores each
+block's cutoff metrics in one call. The mean rank correlation, which needs a question's full
+rankings in all its languages at once, takes a second pass of its own (:mod:`.correlation`).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
 from benchmark.metrics import metric_spec
-from benchmark.metrics.accuracy import accuracy
-from benchmark.metrics.bias import BIAS_MEASURES, ENGLISH, bias_block
-from benchmark.metrics.average_precision import average_precision
-from benchmark.metrics.cutoff import depth_of, qrels_rows, ranx_metrics, run_rows, stack_padded
-from benchmark.metrics.ranking import rank_block
-from benchmark.metrics.rank_distance import rank_distance
+from benchmark.metrics.bias import BIAS_MEASURES, ENGLISH
+from benchmark.metrics.cutoff import depth_of, ranx_metrics, stack_padded
 from benchmark.progress import bar
 from .correlation import rank_correlations
-from .search import DEFAULT_MEMORY_BUDGET, PoolScores, Scorer
+from .local_engine import LocalEngine
+from .partials import BlockWork, Partial, finish, make_work
+from .search import DEFAULT_MEMORY_BUDGET, Scorer
+from .shards import column_shards, default_shard_size
 from .settings import Setting, SettingPlan, TaskIndex
 
 RANK_DISTANCE = metric_spec("rank_distance")  # computed on the kinds its spec names (the multilingual pool)
 OWN_SHARE = metric_spec("own_share")  # so are the bias measures (own_share, english_share, own_first: one pass)
+
+
+class Engine(Protocol):
+    """Where the scans of a run happen: :class:`~.local_engine.LocalEngine` (this process) or
+    :class:`~.ray_engine.RayEngine` (a Ray cluster). Both yield each block's merged partial."""
+
+    name: str
+
+    def run(self, scorer: Scorer, works: list[BlockWork], shards: list[slice], memory_budget: int,
+            progress: Callable[[int], None]) -> Iterator[tuple[int, Partial]]: ...
+
+    def usage(self) -> dict: ...
 
 
 @dataclass
@@ -57,10 +68,9 @@ class SettingScores:
 
 @dataclass(frozen=True)
 class Languages:
-    """What the bias measures of one setting need to know of languages: each pool column's
-    (positions in the task's languages), the query language's, and English's (None if absent)."""
+    """What the bias measures of one setting need to know of languages: the query language's
+    position in the task's languages, and English's (None if absent)."""
 
-    pool: np.ndarray
     query: int
     english: int | None
 
@@ -70,27 +80,7 @@ class Languages:
         if not OWN_SHARE.applies_to(plan.setting.kind):
             return None
         english = index.languages.index(ENGLISH) if ENGLISH in index.languages else None
-        return cls(index.candidate_langs[plan.pool], index.languages.index(plan.setting.query_lang), english)
-
-
-def _rank_slice(view: PoolScores, start: int, stop: int, plan: SettingPlan, lo: int, hi: int, depth: int,
-                langs: Languages | None = None) -> dict:
-    """Everything one setting needs from one block: AP, accuracy, rank distance, the bias
-    measures (``langs`` given), its ranx rows."""
-    local = plan.query_rows[lo:hi] - start
-    pool = view(plan.pool)
-    scores = pool if len(local) == stop - start else pool[local]
-    relevant = plan.relevant[lo:hi]
-    relevant = np.where(relevant >= 0, relevant - plan.pool.start, -1)
-    ranks, top_cols, top_scores = rank_block(scores, relevant, depth)
-    part = {"ap": average_precision(ranks), "acc": accuracy(ranks), "n": (relevant >= 0).sum(axis=1), "qrels": qrels_rows(relevant)}
-    if RANK_DISTANCE.applies_to(plan.setting.kind):
-        part["rd"] = rank_distance(ranks)
-    if langs is not None:
-        part.update(bias_block(scores, relevant, langs.pool, langs.query, langs.english))
-    if depth:
-        part["run"] = run_rows(top_cols, top_scores)
-    return part
+        return cls(index.languages.index(plan.setting.query_lang), english)
 
 
 def score_settings(
@@ -102,57 +92,76 @@ def score_settings(
     quiet: bool = True,
     threads: int | None = None,
     timings: dict[str, float] | None = None,
+    engine: Engine | None = None,
+    shard_size: int | None = None,
 ) -> list[SettingScores]:
-    """Score every plan; ``timings`` (if given) receives the seconds spent in "search" (score
-    blocks), in "scoring" (ranks, AP, ranx, the bias measures of the top 10) and, for a task with
-    a multilingual pool, in "rank_correlation" (its own pass, :mod:`.correlation`)."""
-    depth = depth_of(cutoff_names)
-    searching = 0.0
+    """Score every plan; ``timings`` (if given) receives the seconds spent in "search" (the scans:
+    score blocks, counts and top lists), in "scoring" (relevant scores, ranks, AP, ranx, the bias
+    measures) and, for a task with a multilingual pool, in "rank_correlation" (:mod:`.correlation`).
+    ``shard_size``: candidate columns per shard (default: what half the memory budget holds)."""
     began = time.perf_counter()
-    parts: dict[int, list[dict]] = {i: [] for i in range(len(plans))}
+    engine = engine or LocalEngine(threads)
+    depth = depth_of(cutoff_names)
+    langs = [Languages.of(index, plan) for plan in plans]
     by_block: dict[tuple[int, int], list[int]] = {}
     for i, plan in enumerate(plans):
         by_block.setdefault(plan.block, []).append(i)
-    workers = threads or min(8, os.cpu_count() or 1)
-    langs = [Languages.of(index, plan) for plan in plans]
-    with bar(sum(hi - lo for lo, hi in by_block), "scoring queries", quiet, unit="query") as progress, ThreadPoolExecutor(workers) as pool:
-        for rows, members in by_block.items():
-            span = slice(min(plans[i].pool.start for i in members), max(plans[i].pool.stop for i in members))
-            blocks = scorer.blocks(rows, memory_budget, span)
-            while True:
-                tick = time.perf_counter()
-                start, stop, block = next(blocks, (None, None, None))
-                searching += time.perf_counter() - tick
-                if block is None:
-                    break
-                jobs = []
-                for i in members:
-                    lo, hi = (int(x) for x in np.searchsorted(plans[i].query_rows, [start, stop]))
-                    if hi > lo:
-                        jobs.append((i, pool.submit(_rank_slice, block, start, stop, plans[i], lo, hi, depth, langs[i])))
-                done = [(i, job.result()) for i, job in jobs]
-                if cutoff_names and done:
-                    values = ranx_metrics(stack_padded([p["qrels"] for _, p in done]), stack_padded([p["run"] for _, p in done]), cutoff_names)
-                    row = 0
-                    for _, p in done:
-                        p.update({name: v[row : row + len(p["ap"])] for name, v in values.items()})
-                        row += len(p["ap"])
-                for i, p in done:
-                    parts[i].append(p)
-                progress.update(stop - start)
+    members = list(by_block.values())
+    works = [make_work(scorer, rows, [plans[i] for i in group], depth, [langs[i] is not None for i in group])
+             for rows, group in by_block.items()]
+    size = shard_size or default_shard_size(memory_budget, scorer.column_bytes, scorer.n_candidates)
+    shards = column_shards(slice(0, scorer.n_candidates), size)
+    parts: dict[int, dict] = {}
+    searching = 0.0
+    with bar(sum(len(w.shards_of(shards)) for w in works), "scoring queries", quiet, unit="shard") as progress:
+        results = engine.run(scorer, works, shards, memory_budget, progress.update)
+        while True:
+            tick = time.perf_counter()
+            done = next(results, None)
+            searching += time.perf_counter() - tick
+            if done is None:
+                break
+            w, partial = done
+            finished = {i: finish(pw, state, index.candidate_langs if langs[i] is not None else None,
+                                  langs[i].query if langs[i] else 0, langs[i].english if langs[i] else None,
+                                  RANK_DISTANCE.applies_to(plans[i].setting.kind))
+                        for i, pw, state in zip(members[w], works[w].plans, partial.plans)}
+            _add_cutoffs(finished, cutoff_names)
+            parts.update(finished)
     if timings is not None:
         timings["search"] = timings.get("search", 0.0) + searching
         timings["scoring"] = timings.get("scoring", 0.0) + time.perf_counter() - began - searching
-    correlations = rank_correlations(index, plans, scorer, memory_budget, workers, timings)
+    correlations = rank_correlations(index, plans, scorer, memory_budget, shards, engine_threads(engine), timings)
     scores = [_collect(index, plan, parts[i], cutoff_names) for i, plan in enumerate(plans)]
     for i, values in correlations.items():
         scores[i].bias["rank_correlation"] = values
     return scores
 
 
-def _collect(index: TaskIndex, plan: SettingPlan, chunks: list[dict], cutoff_names: tuple[str, ...]) -> SettingScores:
+def engine_threads(engine: Engine) -> int:
+    return getattr(engine, "threads", None) or min(8, os.cpu_count() or 1)
+
+
+def _add_cutoffs(finished: dict[int, dict], cutoff_names: tuple[str, ...]) -> None:
+    """ranx's cutoff metrics for every plan of a block in one call; the run and qrels rows are
+    dropped once scored."""
+    ranked = [p for p in finished.values() if "run" in p and len(p["ap"])]
+    if cutoff_names and ranked:
+        values = ranx_metrics(stack_padded([p["qrels"] for p in ranked]), stack_padded([p["run"] for p in ranked]), cutoff_names)
+        row = 0
+        for p in ranked:
+            p.update({name: v[row : row + len(p["ap"])] for name, v in values.items()})
+            row += len(p["ap"])
+    for p in finished.values():
+        p.pop("run", None)
+        p.pop("qrels", None)
+        for name in cutoff_names:
+            p.setdefault(name, np.zeros(len(p["ap"])))
+
+
+def _collect(index: TaskIndex, plan: SettingPlan, part: dict, cutoff_names: tuple[str, ...]) -> SettingScores:
     def join(key: str) -> np.ndarray:
-        return np.concatenate([c[key] for c in chunks]) if chunks else np.zeros(0)
+        return np.asarray(part[key])
 
     return SettingScores(
         setting=plan.setting,

@@ -24,7 +24,7 @@ of the given vectors is at most about 2^-26 of the product of their norms.
 from __future__ import annotations
 
 import sys
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 from numba import njit
@@ -52,8 +52,8 @@ def device_name() -> str:
 
 
 def block_rows(n_candidates: int, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> int:
-    """Rows per block: the float64 score block plus a same-sized comparison mask fit the budget."""
-    return max(16, int(memory_budget // max(1, n_candidates * (SCORE_BYTES + 1))))
+    """Rows per block: its float64 scores (plus a byte a score of slack) fit the budget; one row at least."""
+    return max(1, int(memory_budget // max(1, n_candidates * (SCORE_BYTES + 1))))
 
 
 def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,77 +109,112 @@ def _cosines_in_place(dots, q_squares, c_squares):  # pragma: no cover - compile
             dots[i, j] = value if d > 0 else (-value if d < 0 else 0.0)
 
 
+@njit(cache=True, nogil=True)
+def _pair_cosines(dots, q_squares, c_squares):  # pragma: no cover - compiled
+    """``_cosines_in_place`` for pairs: element i of each array, the same IEEE operations."""
+    for i in range(len(dots)):
+        d = dots[i]
+        value = np.sqrt(((d * d) / c_squares[i]) / q_squares[i])
+        dots[i] = value if d > 0 else (-value if d < 0 else 0.0)
+    return dots
+
+
 PoolScores = Callable[[slice], np.ndarray]
 
 
 class Scorer(Protocol):
-    """Where score blocks come from: ``blocks`` yields (start, stop, view) over query rows, and
-    ``view(pool)`` gives the (stop - start) x |pool| scores of those queries against a pool, any
-    pool inside ``columns`` (the span of candidate columns the caller will ask about).
+    """Where scores come from. ``block(rows, shard)`` returns a view: ``view(pool)`` gives the
+    scores of the query rows ``rows`` against the candidate columns of ``pool`` that lie in
+    ``shard`` (a lexical score depends on the pool, a dense one does not, so the pool is named).
+    ``pair_scores`` gives single (row, column) pairs: both give the same bits for the same (row,
+    column, pool), however the work is cut into rows, shards and pairs.
 
     Every scorer's scores are inner products, and a result records of what: ``dimension`` is the
     number of coordinates (an embedding's width; a lexical index's vocabulary, the coordinates of
     its term vectors), ``cosine`` whether the vectors are taken normalised (``model.normalized``).
+    ``column_bytes``: the memory one candidate column of a shard takes while it is scored (0: the
+    scorer holds every candidate anyway, so one shard serves).
     """
 
     dimension: int
     cosine: bool
+    n_candidates: int
+    column_bytes: int
 
-    def blocks(self, rows: tuple[int, int], memory_budget: int, columns: slice) -> Iterator[tuple[int, int, PoolScores]]: ...
+    def block(self, rows: np.ndarray, shard: slice) -> PoolScores: ...
 
-    def scores(self, rows: np.ndarray, pool: slice) -> np.ndarray:
-        """The (len(rows) x |pool|) scores of any selection of query rows against a pool: the same
-        bits as ``blocks`` gives those rows, however the rows are chosen or grouped (the mean
-        rank correlation scores each question in all its languages together)."""
-        ...
+    def pair_scores(self, rows: np.ndarray, columns: np.ndarray, pool: slice) -> np.ndarray: ...
 
 
 class DenseScorer:
-    """Embeddings: one exact block of scores against every candidate of a span serves every pool
-    inside it, since a dense score does not depend on which other candidates are in the pool.
+    """Embeddings: one exact block of scores against a shard of candidate columns serves every
+    pool inside it, since a dense score does not depend on which other candidates are in the pool.
     ``cosine``: score the cosine of the given vectors (best given raw, see ``cosine_scores``),
-    else their inner product. Candidates are quantised per span of columns when a query part
-    first asks for it (quantising is a function of each row alone, so the bits do not depend on
-    the span) and the last span is kept (and moved to the GPU, if any): a parallel task's parts
-    all ask for every column, a pivot task's each for its pair's other side, so no float64 copy
-    of a large candidate matrix is ever held whole."""
+    else their inner product. ``candidates``: an array, or any matrix that reads rows on demand
+    (the embedding cache's chunks, :class:`~benchmark.engine.embed.ChunkedMatrix`), so a large
+    pool is never held whole. Candidates are quantised per shard when first asked for (quantising
+    is a function of each row alone, so the bits do not depend on the shard) and the last shard is
+    kept (and moved to the GPU, if any). Picklable, without its kept shard, so Ray ships it."""
 
-    def __init__(self, queries: np.ndarray, candidates: np.ndarray, model: str = "(unnamed)", cosine: bool = False) -> None:
-        for role, vectors in (("query", queries), ("passage", candidates)):
-            if not np.isfinite(vectors).all():
-                raise XbenchError(f"model {model}: {role} vectors contain NaN or inf; nothing can be scored")
-            if cosine and not np.asarray(vectors).any(axis=1).all():
-                raise XbenchError(f"model {model}: an all-zero {role} vector has no direction; cosine is undefined")
-        self.queries, self.raw_candidates, self.cosine, self.device = queries, candidates, cosine, _cuda()
+    def __init__(self, queries: np.ndarray, candidates, model: str = "(unnamed)", cosine: bool = False) -> None:
+        self.model, self.queries, self.raw_candidates, self.cosine = model, queries, candidates, cosine
+        check_vectors(queries, model, "query", cosine)
+        if isinstance(candidates, np.ndarray):
+            check_vectors(candidates, model, "passage", cosine)
         self.dimension = int(queries.shape[1])
+        self.n_candidates = len(candidates)
+        self.column_bytes = 12 * self.dimension  # the float32 rows read and their float64 coordinates
+        self.device = _cuda()
         self._span: tuple[tuple[int, int], object, np.ndarray] | None = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_span": None, "device": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.device = _cuda()
 
     def _candidates(self, columns: slice) -> tuple[object, np.ndarray]:
         """The quantised candidates of ``columns`` and their scale (squared norms for cosine,
         exponents for inner products)."""
         key = (columns.start, columns.stop)
         if self._span is None or self._span[0] != key:
-            coords, exponents = quantise(self.raw_candidates[columns])
+            self._span = None  # let the previous span go before the next is read and moved to the device
+            raw = self.raw_candidates[columns]
+            if not isinstance(self.raw_candidates, np.ndarray):
+                check_vectors(raw, self.model, "passage", self.cosine)
+            coords, exponents = quantise(raw)
+            del raw
             scale = squared_norms(coords) if self.cosine else exponents
-            self._span = None  # let the previous span go before the next is moved to the device
             self._span = (key, self.device.from_numpy(coords).cuda() if self.device is not None else coords, scale)
         return self._span[1], self._span[2]
 
-    def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET,
-               columns: slice | None = None) -> Iterator[tuple[int, int, PoolScores]]:
-        columns = columns or slice(0, len(self.raw_candidates))
-        step = block_rows(columns.stop - columns.start, memory_budget)
-        candidates, c_scale = self._candidates(columns)
-        for start in range(rows[0], rows[1], step):
-            stop = min(rows[1], start + step)
-            block = self._score(self.queries[start:stop], candidates, c_scale)
-            yield start, stop, (lambda pool, block=block: block[:, pool.start - columns.start : pool.stop - columns.start])
+    def block(self, rows: np.ndarray, shard: slice) -> PoolScores:
+        candidates, c_scale = self._candidates(shard)
+        block = self._score(self.queries[rows], candidates, c_scale)
 
-    def scores(self, rows: np.ndarray, pool: slice) -> np.ndarray:
-        """The scores of the query rows ``rows`` against ``pool``, bit for bit those of
-        ``blocks``: quantising is a function of each row alone, and the dot products are exact."""
-        candidates, c_scale = self._candidates(pool)
-        return self._score(self.queries[np.asarray(rows, dtype=np.int64)], candidates, c_scale)
+        def view(pool: slice) -> np.ndarray:
+            return block[:, max(pool.start, shard.start) - shard.start : min(pool.stop, shard.stop) - shard.start]
+
+        return view
+
+    def pair_scores(self, rows: np.ndarray, columns: np.ndarray, pool: slice | None = None) -> np.ndarray:
+        """The score of query row ``rows[i]`` against candidate ``columns[i]``: the same exact
+        integer dot product, scaled by the same operations in the same order as a block's."""
+        if len(rows) == 0:
+            return np.zeros(0)
+        unique_rows, row_at = np.unique(np.asarray(rows, dtype=np.int64), return_inverse=True)
+        unique_cols, col_at = np.unique(np.asarray(columns, dtype=np.int64), return_inverse=True)
+        q_coords, q_exp = quantise(self.queries[unique_rows])
+        raw = self.raw_candidates[unique_cols]
+        check_vectors(raw, self.model, "passage", self.cosine)
+        c_coords, c_exp = quantise(raw)
+        dots = np.einsum("ij,ij->i", q_coords[row_at], c_coords[col_at])
+        if self.cosine:
+            return _pair_cosines(dots, squared_norms(q_coords)[row_at], squared_norms(c_coords)[col_at])
+        dots *= np.ldexp(1.0, c_exp - 2 * GRID_BITS)[col_at]
+        dots *= np.ldexp(1.0, q_exp)[row_at]
+        return dots
 
     def _score(self, queries: np.ndarray, candidates: object, c_scale: np.ndarray) -> np.ndarray:
         coords, exponents = quantise(queries)
@@ -187,3 +222,11 @@ class DenseScorer:
         if self.cosine:
             return cosine_scores(dots, squared_norms(coords), c_scale)
         return dot_scores(dots, exponents, c_scale)
+
+
+def check_vectors(vectors: np.ndarray, model: str, role: str, cosine: bool) -> None:
+    """Refuse what cannot be scored: a NaN or inf anywhere, or (for cosine) a zero vector."""
+    if not np.isfinite(vectors).all():
+        raise XbenchError(f"model {model}: {role} vectors contain NaN or inf; nothing can be scored")
+    if cosine and not np.asarray(vectors).any(axis=1).all():
+        raise XbenchError(f"model {model}: an all-zero {role} vector has no direction; cosine is undefined")

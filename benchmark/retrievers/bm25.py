@@ -15,17 +15,18 @@ from __future__ import annotations
 import hashlib
 import threading
 from importlib import metadata
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import regex
 
 from benchmark.encoders import EncoderOptions, ModelIdentity
-from benchmark.engine.search import DEFAULT_MEMORY_BUDGET, PoolScores, block_rows
+from benchmark.engine.search import PoolScores
 from benchmark.engine.settings import TaskIndex
 from benchmark.errors import XbenchError
 from .base import Retriever, Workspace
 
+PAIR_ROWS = 256  # query rows scored at a time for pair scores
 UNSEGMENTED = {"zh", "ja", "th", "lo", "km", "my"}
 # letters, digits and combining marks: Python's \w leaves out the marks, which cuts Hindi words
 # (vowel signs, virama) into single consonants
@@ -74,6 +75,7 @@ class BM25Scorer:
     multilingual pool, which holds every language's. Not cosines: ``cosine`` is False."""
 
     cosine = False
+    column_bytes = 0  # every candidate's term weights are held: one shard serves
 
     def __init__(self, index: TaskIndex, k1: float, b: float) -> None:
         self.index, self.k1, self.b = index, k1, b
@@ -85,6 +87,7 @@ class BM25Scorer:
         # terms plus the empty term; an index of nothing holds "<empty>" too), without building it
         vocabulary = len({token for tokens in self.candidate_tokens for token in tokens})
         self.dimension = vocabulary + 1 if vocabulary else 2
+        self.n_candidates = len(self.candidate_tokens)
 
     def _pool(self, pool: slice) -> tuple[dict[str, int], Any]:
         """The pool's BM25 index, built when first asked for (a pivot task never asks for most
@@ -112,7 +115,7 @@ class BM25Scorer:
     def scores(self, rows: np.ndarray, pool: slice) -> np.ndarray:
         """The BM25 scores of the query rows ``rows`` (any selection) against ``pool``'s index:
         each row of the sparse product is computed from that query's term counts alone, so the
-        bits are those ``blocks`` gives the same rows."""
+        bits do not depend on which rows are scored together."""
         import scipy.sparse as sp
 
         vocab, weights = self._pool(pool)
@@ -126,10 +129,23 @@ class BM25Scorer:
         counts = sp.csr_matrix((np.ones(len(found), dtype=np.float32), (found, cols)), shape=(len(rows), weights.shape[0]))
         return np.ascontiguousarray((counts @ weights).toarray(), dtype=np.float32)
 
-    def blocks(self, rows: tuple[int, int], memory_budget: int = DEFAULT_MEMORY_BUDGET,
-               columns: slice | None = None) -> Iterator[tuple[int, int, PoolScores]]:
-        columns = columns or slice(0, len(self.index.candidate_texts))
-        step = block_rows(columns.stop - columns.start, memory_budget)
-        for start in range(rows[0], rows[1], step):
-            stop = min(rows[1], start + step)
-            yield start, stop, (lambda pool, start=start, stop=stop: self.scores(np.arange(start, stop), pool))
+    def block(self, rows: np.ndarray, shard: slice) -> PoolScores:
+        """A pool's BM25 scores depend on the whole pool (its statistics), so a view scores the
+        rows against the pool's index and keeps the shard's columns."""
+
+        def view(pool: slice) -> np.ndarray:
+            first, last = max(pool.start, shard.start) - pool.start, min(pool.stop, shard.stop) - pool.start
+            return self.scores(rows, pool)[:, first:last]
+
+        return view
+
+    def pair_scores(self, rows: np.ndarray, columns: np.ndarray, pool: slice) -> np.ndarray:
+        """Row ``rows[i]`` against column ``columns[i]`` as a member of ``pool``: read off the rows'
+        scores against the pool, a few hundred rows at a time."""
+        out = np.zeros(len(rows))
+        unique, at = np.unique(np.asarray(rows, dtype=np.int64), return_inverse=True)
+        for first in range(0, len(unique), PAIR_ROWS):
+            chosen = (at >= first) & (at < first + PAIR_ROWS)
+            scores = self.scores(unique[first : first + PAIR_ROWS], pool)
+            out[chosen] = scores[at[chosen] - first, np.asarray(columns)[chosen] - pool.start]
+        return out
