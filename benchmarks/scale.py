@@ -163,8 +163,9 @@ def corpus_lines(lang: str, source: Source, included: list[int], size: int, seed
         yield dumps({"_id": doc_id, "title": "", "text": text}, ensure_ascii=False) + "\n"
 
 
-def write_language(out: Path, lang: str, source: Source, qids: list[str], size: int, seed: int) -> dict[str, str]:
-    """Write one language folder; return its files' SHA-256 (relative to ``out``)."""
+def included_sentences(lang: str, source: Source, qids: list[str], size: int) -> list[int]:
+    """The real sentences a corpus of ``size`` passages holds: the answers of ``qids``, then the
+    others in order while there is room (every one, when ``size`` exceeds them)."""
     data = source.data
     relevant = sorted({i for qid in qids for i in data.answers[qid]})
     if size < len(relevant):
@@ -172,7 +173,13 @@ def write_language(out: Path, lang: str, source: Source, qids: list[str], size: 
                          f"of {len(qids)} queries in {lang}; ask for more passages or fewer queries")
     chosen = set(relevant)
     rest = [i for i in range(len(data.candidate_texts)) if i not in chosen]
-    included = sorted(relevant + rest[: size - len(relevant)])
+    return sorted(relevant + rest[: size - len(relevant)])
+
+
+def write_language(out: Path, lang: str, source: Source, qids: list[str], included: list[int], size: int,
+                   seed: int) -> dict[str, str]:
+    """Write one language folder; return its files' SHA-256 (relative to ``out``)."""
+    data = source.data
     question = dict(zip(data.query_ids, data.query_texts))
     folder = out / lang
     return {
@@ -222,9 +229,11 @@ def generate(out: Path, passages: int, queries: int, seed: int = 0, langs: tuple
     start = time.perf_counter()
     sources = load_sources(langs, data_dir)
     qids = choose_queries(sources, queries)
+    sizes = dict(zip(langs, split_sizes(passages, len(langs))))
+    included = {lang: included_sentences(lang, sources[lang], qids, sizes[lang]) for lang in langs}  # refuse before writing
     files: dict[str, str] = {}
-    for lang, size in zip(langs, split_sizes(passages, len(langs))):
-        files.update(write_language(out, lang, sources[lang], qids, size, seed))
+    for lang in langs:
+        files.update(write_language(out, lang, sources[lang], qids, included[lang], sizes[lang], seed))
     args = f"--passages {passages} --queries-per-language {queries} --seed {seed} --languages {','.join(langs)}"
     (out / "scale.toml").write_text(definition_text(name, out.resolve().name, langs, files, args), encoding="utf-8")
     size_bytes = sum(os.path.getsize(out / rel) for rel in files)
