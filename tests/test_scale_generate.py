@@ -4,7 +4,6 @@ task xbench runs. Needs the real XQuAD-R data (skipped without it), except the e
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import struct
 import sys
@@ -24,13 +23,12 @@ from benchmark.engine.task import load_task
 from benchmark.engine.taskregistry import get_task
 from tests.paths import REPO, SHARED_LAREQA
 
-spec = importlib.util.spec_from_file_location("scale", REPO / "benchmarks" / "scale.py")
-scale = importlib.util.module_from_spec(spec)
-sys.modules["scale"] = scale  # dataclasses look their module up while the file executes
-spec.loader.exec_module(scale)
+sys.path.insert(0, str(REPO / "benchmarks"))  # the benchmark scripts are not a package
+import scale  # noqa: E402
+import scale_collection  # noqa: E402
 
 real = pytest.mark.skipif(SHARED_LAREQA is None, reason="real LAReQA data (xquad-r) not present")
-LANGS = scale.LANGUAGES
+LANGS = scale_collection.LANGUAGES
 
 
 def jsonl(path: Path) -> list[dict]:
@@ -59,27 +57,27 @@ def collection(request, tmp_path_factory) -> tuple[Path, int, int]:
         pytest.skip("real LAReQA data (xquad-r) not present")
     passages, queries = SIZES[request.param]
     out = tmp_path_factory.mktemp("scale") / "coll"
-    scale.generate(out, passages, queries, seed=0, data_dir=SHARED_LAREQA)
+    scale_collection.generate(out, passages, queries, seed=0, data_dir=SHARED_LAREQA)
     return out, passages, queries
 
 
 def test_split_sizes_and_draws_are_fixed():
-    assert scale.split_sizes(10503, 7) == [1501, 1501, 1501, 1500, 1500, 1500, 1500]
-    assert scale.split_sizes(10, 3) == [4, 3, 3]
+    assert scale_collection.split_sizes(10503, 7) == [1501, 1501, 1501, 1500, 1500, 1500, 1500]
+    assert scale_collection.split_sizes(10, 3) == [4, 3, 3]
     digest = hashlib.sha256(b"xbench-scale\x000\x00distractor:en\x00" + struct.pack("<2Q", 5, 0)).digest()
-    assert scale.Draws(0, "distractor:en").block(5, 0) == struct.unpack("<4Q", digest)
-    assert scale.Draws(0, "distractor:en").block(5, 0) != scale.Draws(1, "distractor:en").block(5, 0)
-    assert scale.Draws(0, "distractor:en").block(5, 0) != scale.Draws(0, "distractor:de").block(5, 0)
+    assert scale_collection.Draws(0, "distractor:en").block(5, 0) == struct.unpack("<4Q", digest)
+    assert scale_collection.Draws(0, "distractor:en").block(5, 0) != scale_collection.Draws(1, "distractor:en").block(5, 0)
+    assert scale_collection.Draws(0, "distractor:en").block(5, 0) != scale_collection.Draws(0, "distractor:de").block(5, 0)
 
 
 @real
 def test_same_arguments_same_bytes(collection, tmp_path):
     collection, passages, queries = collection
     again = tmp_path / "coll"  # same folder name: scale.toml's data_folder is the folder's name
-    scale.generate(again, passages, queries, seed=0, data_dir=SHARED_LAREQA)
+    scale_collection.generate(again, passages, queries, seed=0, data_dir=SHARED_LAREQA)
     assert files_of(again) == files_of(collection)
     other = tmp_path / "seed1" / "coll"
-    scale.generate(other, passages, queries, seed=1, data_dir=SHARED_LAREQA)
+    scale_collection.generate(other, passages, queries, seed=1, data_dir=SHARED_LAREQA)
     first, second = files_of(collection), files_of(other)
     assert first["en/queries.jsonl"] == second["en/queries.jsonl"] and first["en/qrels/test.tsv"] == second["en/qrels/test.tsv"]
     if passages > 7 * 1300:  # with distractors (the subset has none: the seed changes nothing)
@@ -91,7 +89,7 @@ def test_same_arguments_same_bytes(collection, tmp_path):
 @real
 def test_counts_ids_and_parallel_queries(collection):
     collection, passages, n_queries = collection
-    sizes = dict(zip(LANGS, scale.split_sizes(passages, 7)))
+    sizes = dict(zip(LANGS, scale_collection.split_sizes(passages, 7)))
     query_ids = None
     for lang in LANGS:
         corpus = jsonl(collection / lang / "corpus.jsonl")
@@ -140,7 +138,7 @@ def test_the_collection_runs_end_to_end(collection, tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "res" / "scale.json").read_text())
     assert doc["counts"]["queries"] == {lang: queries for lang in LANGS}
-    assert doc["counts"]["candidates"] == dict(zip(LANGS, scale.split_sizes(passages, 7)))
+    assert doc["counts"]["candidates"] == dict(zip(LANGS, scale_collection.split_sizes(passages, 7)))
     assert set(doc["aggregates"]) == {"mono", "cross", "multi"}
     assert doc["aggregates"]["mono"]["map"] > doc["aggregates"]["cross"]["map"] > 0  # ngram-hash: lexical
     assert doc["data"]["checksums"] == tomllib.loads((collection / "scale.toml").read_text())["files"]
