@@ -33,7 +33,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-RUN_FACTS = ("xbench_version", "timings", "encoding", "hardware")  # SPEC.md "Reproducibility": may differ run to run
+from benchmark.results.result import RUN_FACTS
+
 SPLIT = ("load_data", "encode", "search", "scoring", "total")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

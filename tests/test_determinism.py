@@ -84,24 +84,29 @@ def test_dense_scorer_blocks_do_not_change_scores(cosine):
     assert np.concatenate([scores(1, (i, i + 1)) for i in range(70)]).tobytes() == whole.tobytes()
 
 
-def test_memory_budget_does_not_change_results(synthetic):
-    """The same synthetic run in 16-row blocks and in one block: byte-identical per-query files."""
+def test_memory_budget_and_shard_size_do_not_change_results(synthetic):
+    """The same synthetic run in one-row blocks and in one block, in one shard and in shards of 3
+    and 1 candidates: byte-identical per-query files, equal documents but for the run facts."""
     definition = load_definition_file(synthetic.task)
-    frames = []
+    frames, documents = [], []
     for model in ("tests.encoders_for_tests:Noisy", "tests.encoders_for_tests:ngram_counts"):
-        for budget in (1, 1 << 30):
-            config = RunConfig(data_dir=synthetic.root, cache_dir=synthetic.root.parent / "cache-determinism", memory_budget=budget)
-            frames.append(frame_to_csv_gz(evaluate_task(definition, load_model(model), EncoderOptions(), config).per_query))
-    assert frames[0] == frames[1] and frames[2] == frames[3] and frames[0] != frames[2]
+        for budget, shard_size in ((1, None), (1 << 30, None), (1 << 30, 3), (1, 1)):
+            config = RunConfig(data_dir=synthetic.root, cache_dir=synthetic.root.parent / "cache-determinism", memory_budget=budget,
+                               shard_size=shard_size)
+            result = evaluate_task(definition, load_model(model), EncoderOptions(), config)
+            frames.append(frame_to_csv_gz(result.per_query))
+            documents.append(result.reproducible())
+    assert len(set(frames[:4])) == 1 and len(set(frames[4:])) == 1 and frames[0] != frames[4]
+    assert all(d == documents[0] for d in documents[:4]) and all(d == documents[4] for d in documents[4:])
 
 
-def cli_run(tmp_path, name, args, threads=None, budget=None) -> bytes:
+def cli_run(tmp_path, name, args, threads=None, budget=None, extra=()) -> bytes:
     """The per-query bytes of ``xbench run ARGS`` in a subprocess (BLAS threads are fixed at start)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     out = tmp_path / name
-    extra = ["--memory-budget", str(budget)] if budget else []
+    extra = [*(["--memory-budget", str(budget)] if budget else []), *extra]
     done = subprocess.run([sys.executable, "-m", "benchmark", "run", *args, "--output", str(out), "-q", *extra],
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -125,8 +130,10 @@ SLOW = "all-MiniLM-L6-v2 encodes 4,825 texts (minutes on a shared CPU): set XBEN
 ])
 def test_real_data_results_do_not_depend_on_budget_or_threads(tmp_path, model, langs):
     """XQuAD-R: 16 MiB cuts each language's queries into blocks, 64 and 256 MiB do not; 64 and
-    256 MiB run with 1 and 2 BLAS threads. All three per-query files are byte-identical."""
+    256 MiB run with 1 and 2 BLAS threads; shards of 1,000 and 4,099 candidates cut every pool
+    (ties everywhere with ngram-hash). All per-query files are byte-identical."""
     args = ["--model", model, "--task", "xquad-r", "--langs", langs, "--data-dir", str(SHARED_LAREQA), "--cache-dir", str(tmp_path / "cache")]
     runs = [cli_run(tmp_path, "b16", args, budget=16), cli_run(tmp_path, "b64", args, threads=1, budget=64),
-            cli_run(tmp_path, "b256", args, threads=2, budget=256)]
-    assert runs[0] == runs[1] == runs[2]
+            cli_run(tmp_path, "b256", args, threads=2, budget=256), cli_run(tmp_path, "s1000", args, extra=("--shard-size", "1000")),
+            cli_run(tmp_path, "s4099", args, budget=16, extra=("--shard-size", "4099"))]
+    assert len(set(runs)) == 1

@@ -64,6 +64,12 @@ class RecordedData:
     modified_files: tuple[str, ...]
 
 
+# what a result says of the run that made it rather than of the numbers: which xbench, how long,
+# what was encoded or read from the cache, on what hardware and (for Ray) on which nodes. Everything
+# else is a function of model, data and options: equal for any engine, workers, shard size, budget
+RUN_FACTS = ("xbench_version", "timings", "encoding", "hardware")
+
+
 class TaskResult:
     """A task's result: headline scores, per-setting values, per-query table, and the identity of
     everything that made them (xbench version, task definition, data checksums, model)."""
@@ -113,6 +119,10 @@ class TaskResult:
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the document (for JSON output and tests)."""
         return copy.deepcopy(self._doc)
+
+    def reproducible(self) -> dict[str, Any]:
+        """The document without its RUN_FACTS: what two runs of the same inputs agree on exactly."""
+        return {k: v for k, v in self.to_dict().items() if k not in RUN_FACTS}
 
     def with_command(self, command: str) -> "TaskResult":
         """The same result, recording the ``xbench run`` line that reproduces it."""
