@@ -47,6 +47,11 @@ class BlockWork:
     plans: tuple[PlanWork, ...]
     span: slice  # the candidate columns any of its pools covers
 
+    @property
+    def state_bytes(self) -> int:
+        """What its partial holds: per query, a count per answer and two top lists (17 bytes a slot)."""
+        return sum(p.plan.n_queries * (8 * p.thresholds.shape[1] + 17 * (p.depth + p.bias_depth)) for p in self.plans)
+
     def shards_of(self, shards: list[slice]) -> list[slice]:
         """The shards of ``shards`` that overlap this block's span."""
         return [s for s in shards if s.start < self.span.stop and s.stop > self.span.start]
