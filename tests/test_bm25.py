@@ -10,6 +10,7 @@ from benchmark.cli import main
 from benchmark.retrievers.bm25 import BM25Scorer, tokenize
 from benchmark.results.io import read_document
 from benchmark.engine.settings import ALL, TaskIndex
+from benchmark.engine.textsource import TextSource
 from tests.paths import SHARED_LAREQA
 
 bm25s = pytest.importorskip("bm25s")
@@ -35,7 +36,7 @@ def _index(texts_by_lang, queries_by_lang):
         query_texts += queries_by_lang[lang]
         query_langs += [i] * len(queries_by_lang[lang])
     return TaskIndex(langs, [f"q{i}" for i in range(len(query_texts))], query_texts, np.asarray(query_langs),
-                     candidate_texts, offsets, counts)
+                     TextSource.from_texts(candidate_texts), offsets, counts)
 
 
 def test_pool_scores_equal_bm25s_get_scores():

@@ -16,6 +16,7 @@ from benchmark.encoders.openai_http import OpenAIEncoder
 from benchmark.engine.cache import EmbeddingCache
 from benchmark.engine.search import DenseScorer
 from benchmark.engine.settings import TaskIndex
+from benchmark.engine.textsource import TextSource
 from benchmark.retrievers import DenseRetriever, Retriever, Workspace, load_model
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "leaderboard" / "submissions"
@@ -25,7 +26,7 @@ RUN_FACTS = ("dimension", "query_prompt", "passage_prompt", "normalized")  # wha
 def small_index() -> TaskIndex:
     candidates = ["the cat sat", "a dog barked", "die katze", "der hund"]
     queries = ["cat", "dog", "katze"]
-    return TaskIndex(("en", "de"), ["q0", "q1", "q2"], queries, np.array([0, 0, 1]), candidates, {"en": 0, "de": 2}, {"en": 2, "de": 2})
+    return TaskIndex(("en", "de"), ["q0", "q1", "q2"], queries, np.array([0, 0, 1]), TextSource.from_texts(candidates), {"en": 0, "de": 2}, {"en": 2, "de": 2})
 
 
 def recorded_identity(folder: str) -> dict:

@@ -31,7 +31,7 @@ def test_index_lays_languages_out_in_task_order(task):
     assert index.query_ids == ["q1", "q2", "q3", "q1", "q2", "q4"]
     assert index.query_texts[3] == "de question q1" and index.query_texts[5] == "fr question q4"
     assert index.query_langs.tolist() == [0, 0, 0, 1, 1, 2]
-    assert index.candidate_texts == [f"{lang} sentence {lang}{i}" for lang, n in (("en", 3), ("de", 2), ("fr", 3)) for i in range(n)]
+    assert index.candidate_texts.texts() == [f"{lang} sentence {lang}{i}" for lang, n in (("en", 3), ("de", 2), ("fr", 3)) for i in range(n)]
     assert index.candidate_offsets == {"en": 0, "de": 3, "fr": 5}
     assert index.candidate_counts == {"en": 3, "de": 2, "fr": 3}
 

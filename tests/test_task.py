@@ -69,7 +69,7 @@ def test_sample_keeps_whole_question_ids_and_whole_pools(synthetic):
     full, sampled = load_task(definition, synthetic.root), load_task(definition, synthetic.root, sample=3, seed=7)
     ids = {lang: set(sampled.data[lang].query_ids) for lang in LANGS}
     assert len(set().union(*ids.values())) == 3 and all(ids[lang] == ids["en"] for lang in LANGS)
-    assert sampled.index.candidate_texts == full.index.candidate_texts
+    assert sampled.index.candidate_texts.texts() == full.index.candidate_texts.texts()
     assert ids == {lang: set(load_task(definition, synthetic.root, sample=3, seed=7).data[lang].query_ids) for lang in LANGS}
 
 

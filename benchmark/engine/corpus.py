@@ -10,12 +10,18 @@ translations: that shared id is what links a query in one part to its answer in 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
+
+from .textsource import TextSource
 
 
 @dataclass
 class LanguageData:
     """One part's queries and candidates, all in the language ``lang``.
 
+    ``candidate_texts`` is a :class:`~.textsource.TextSource` (a streamed corpus); a reader of a
+    small format may give a list, which is wrapped as an in-memory one. A candidate is known by
+    its column alone (no id is kept: a corpus's millions of ids would be millions of objects).
     ``answers[qid]`` holds the indices (into this part's candidates) of the candidates relevant
     to question ``qid``: a question id that has no entry has no answer in this part. ``part``
     names the part (default: the language).
@@ -24,16 +30,17 @@ class LanguageData:
     lang: str
     query_ids: list[str]
     query_texts: list[str]
-    candidate_ids: list[str]
-    candidate_texts: list[str]
+    candidate_texts: TextSource | Sequence[str]
     answers: dict[str, tuple[int, ...]]
     skipped_queries: int = 0
     part: str = ""
 
     def __post_init__(self) -> None:
         self.part = self.part or self.lang
-        if len(self.query_ids) != len(self.query_texts) or len(self.candidate_ids) != len(self.candidate_texts):
-            raise ValueError(f"{self.lang}: ids and texts differ in length")
+        if not isinstance(self.candidate_texts, TextSource):
+            self.candidate_texts = TextSource.from_texts(self.candidate_texts)
+        if len(self.query_ids) != len(self.query_texts):
+            raise ValueError(f"{self.lang}: query ids and texts differ in length")
 
 
 @dataclass
@@ -48,7 +55,7 @@ class TaskData:
 
     @property
     def n_candidates(self) -> int:
-        return sum(len(part.candidate_ids) for part in self.parts.values())
+        return sum(len(part.candidate_texts) for part in self.parts.values())
 
     @property
     def n_queries(self) -> int:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from .corpus import TaskData, pair_part
+from .textsource import TextSource
 
 ALL = "all"
 
@@ -70,13 +71,15 @@ class TaskIndex:
     Parts are a task's blocks of texts (:mod:`.corpus`); when ``part_langs`` is None each part is
     a language (a parallel task) and a part's query block is found from ``query_langs``.
     ``candidate_role``: the role candidates are embedded with ("query" for a symmetric task).
+    ``candidate_texts`` is a :class:`~.textsource.TextSource` (the parts' chunks, in part order):
+    a streamed corpus is never a list of its texts.
     """
 
     languages: tuple[str, ...]  # the languages of the texts (a pivot task's include the pivot)
     query_ids: list[str]
     query_texts: list[str]
     query_langs: np.ndarray  # language position of each query row
-    candidate_texts: list[str]
+    candidate_texts: TextSource
     candidate_offsets: dict[str, int]  # first candidate column of each part
     candidate_counts: dict[str, int]
     query_offsets: dict[str, tuple[int, int]] | None = None  # query rows of each part
@@ -112,7 +115,8 @@ def build_index(data: TaskData, candidate_role: str = "passage") -> TaskIndex:
     query_ids: list[str] = []
     query_texts: list[str] = []
     query_langs: list[int] = []
-    candidate_texts: list[str] = []
+    sources: list[TextSource] = []
+    n_candidates = 0
     languages = tuple(dict.fromkeys([*data.languages, *(part.lang for part in data.parts.values())]))
     offsets, counts, query_offsets = {}, {}, {}
     for name, part in data.parts.items():
@@ -120,15 +124,16 @@ def build_index(data: TaskData, candidate_role: str = "passage") -> TaskIndex:
         query_ids += part.query_ids
         query_texts += part.query_texts
         query_langs += [languages.index(part.lang)] * len(part.query_ids)
-        offsets[name] = len(candidate_texts)
+        offsets[name] = n_candidates
         counts[name] = len(part.candidate_texts)
-        candidate_texts += part.candidate_texts
+        n_candidates += counts[name]
+        sources.append(part.candidate_texts)
     return TaskIndex(
         languages=languages,
         query_ids=query_ids,
         query_texts=query_texts,
         query_langs=np.asarray(query_langs, dtype=np.int32),
-        candidate_texts=candidate_texts,
+        candidate_texts=TextSource.concat(sources),
         candidate_offsets=offsets,
         candidate_counts=counts,
         query_offsets=query_offsets,

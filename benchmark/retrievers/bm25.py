@@ -5,6 +5,11 @@ embedding it is not "encoded once": each pool (every language, and the multiling
 of them) gets its own index, and a block of queries is scored against a pool as a sparse product,
 query term counts x the pool's precomputed BM25 weight matrix. FAISS is not involved.
 
+A lexical index of a pool is in memory by nature (every candidate's tokens): BM25 reads the
+candidate texts chunk by chunk from the task's TextSource (a streamed corpus is parsed a chunk at
+a time) but keeps every candidate's tokens, so its memory grows with the corpus, unlike the dense
+path's.
+
 Tokenisation is Unicode-aware and per language: lower-cased words for languages written with
 spaces; character bigrams for those written without (zh, ja, th), where a "word" would be a whole
 clause.

@@ -46,7 +46,7 @@ def _side(lang: str, pair: str, lines: list[str]) -> LanguageData:
     for i, line in enumerate(lines):
         copies.setdefault(line, []).append(i)
     answers = {qid: tuple(copies[line]) for qid, line in zip(ids, lines)}
-    return LanguageData(lang, ids, list(lines), ids, list(lines), answers)
+    return LanguageData(lang, ids, list(lines), list(lines), answers)
 
 
 def read_bitext(paths: tuple[Path, Path], langs: tuple[str, str], candidate_text: str = "sentence") -> tuple[LanguageData, LanguageData]:

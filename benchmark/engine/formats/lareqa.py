@@ -46,11 +46,9 @@ def read_lareqa(path: Path, lang: str, candidate_text: str = "sentence") -> Lang
     articles = _field(doc, "data", list, "top level", path)
     query_ids: list[str] = []
     query_texts: list[str] = []
-    candidate_ids: list[str] = []
     candidate_texts: list[str] = []
     answers: dict[str, tuple[int, ...]] = {}
     skipped = 0
-    n_par = 0
     for a, article in enumerate(articles):
         for p, par in enumerate(_field(article, "paragraphs", list, f"data[{a}]", path)):
             where = f"data[{a}].paragraphs[{p}]"
@@ -66,9 +64,8 @@ def read_lareqa(path: Path, lang: str, candidate_text: str = "sentence") -> Lang
                 ):
                     raise XbenchError(f"{path}: {where}.sentence_breaks[{b}]: expected [start, end] within the context")
                 sentences.append(context[pair[0] : pair[1]])
-            first = len(candidate_ids)
-            for s, sentence in enumerate(sentences):
-                candidate_ids.append(f"{n_par}:{s}")
+            first = len(candidate_texts)
+            for sentence in sentences:
                 candidate_texts.append(sentence if candidate_text == "sentence" else f"{sentence} {context}")
             for q, qa in enumerate(_field(par, "qas", list, where, path)):
                 qwhere = f"{where}.qas[{q}]"
@@ -87,5 +84,4 @@ def read_lareqa(path: Path, lang: str, candidate_text: str = "sentence") -> Lang
                 answers[qid] = tuple(first + s for s, text in enumerate(sentences) if text == sentences[hit])
                 query_ids.append(qid)
                 query_texts.append(question)
-            n_par += 1
-    return LanguageData(lang, query_ids, query_texts, candidate_ids, candidate_texts, answers, skipped)
+    return LanguageData(lang, query_ids, query_texts, candidate_texts, answers, skipped)
