@@ -5,6 +5,10 @@ SHA-256 of its text. Each write adds a shard (``.npz`` holding keys, vectors and
 both), renamed into place only once complete, so an interrupted run keeps every finished batch and
 a reader never sees half a shard. A shard that fails its checksum or cannot be read is moved
 aside and its texts are encoded again. Embeddings are stored raw; normalisation happens on read.
+
+A shard is named by a random id, or, for one chunk of a streamed corpus (:mod:`.chunked`), by
+the SHA-256 of the chunk's keys in order (``chunk-<hex>.npz``), so that the chunk can be found
+again without reading the rest of the namespace; it is an ordinary shard all the same.
 """
 
 from __future__ import annotations
@@ -68,7 +72,12 @@ class EmbeddingCache:
     def _dir(self, namespace: str) -> Path:
         return self.root / namespace
 
-    def _read_shard(self, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    def chunk_path(self, namespace: str, digest: str) -> Path:
+        """Where the shard of a corpus chunk whose keys hash to ``digest`` is kept."""
+        return self._dir(namespace) / f"chunk-{digest}.npz"
+
+    def read_shard(self, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+        """(keys, vectors) of a shard whose checksum holds; a corrupt one is moved aside (None)."""
         try:
             with np.load(path, allow_pickle=False) as npz:
                 keys, vectors, checksum = npz["keys"], npz["vectors"], npz["checksum"]
@@ -93,7 +102,7 @@ class EmbeddingCache:
         folder = self._dir(namespace)
         shards = sorted(folder.glob("*.npz")) if folder.is_dir() else []
         for shard in shards:
-            loaded = self._read_shard(shard)
+            loaded = self.read_shard(shard)
             if loaded is None:
                 continue
             shard_keys, vectors = loaded
@@ -109,13 +118,14 @@ class EmbeddingCache:
         self.stats.hits += int(found.sum())
         return found, out
 
-    def store(self, namespace: str, keys: np.ndarray, vectors: np.ndarray) -> Path:
-        """Add one shard; returns its path. Safe against concurrent writers (unique names)."""
+    def store(self, namespace: str, keys: np.ndarray, vectors: np.ndarray, path: Path | None = None) -> Path:
+        """Add one shard (at ``path``, else under a unique name); returns its path. Safe against
+        concurrent writers: names are unique, or (a chunk's) name the same content."""
         keys = np.ascontiguousarray(keys, dtype=np.uint8)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         buffer = io.BytesIO()
         np.savez(buffer, keys=keys, vectors=vectors, checksum=_checksum(keys, vectors))
-        path = self._dir(namespace) / f"{uuid.uuid4().hex}.npz"
+        path = path or self._dir(namespace) / f"{uuid.uuid4().hex}.npz"
         try:
             atomic_write_bytes(path, buffer.getvalue())
         except OSError as exc:  # full disk, read-only or vanished folder: say where, not a traceback

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Callable
 
 from benchmark.encoders.identity import ModelIdentity
 from benchmark.engine.cache import EmbeddingCache
-from benchmark.engine.embed import EmbedStats
+from benchmark.engine.embed import EmbedStats, EncodeBatches
 from benchmark.engine.search import Scorer
 from benchmark.engine.settings import TaskIndex
 
@@ -22,10 +23,13 @@ from benchmark.engine.settings import TaskIndex
 @dataclass
 class Workspace:
     """What a retriever may use while it indexes a task (the embedding cache, whether to show
-    progress) and what it reports back (how many texts of each role it embedded)."""
+    progress, how to encode) and what it reports back (how many texts of each role it embedded).
+    ``encode_batches``: given a role, the hook that encodes that role's missing batches
+    (:mod:`benchmark.engine.embed`); None encodes here, in this process."""
 
     cache: EmbeddingCache
     quiet: bool = True
+    encode_batches: Callable[[str], EncodeBatches] | None = None
     queries: EmbedStats = field(default_factory=EmbedStats)
     passages: EmbedStats = field(default_factory=EmbedStats)
 

@@ -1,7 +1,9 @@
 """The dense retriever: any encoder's embeddings, scored exactly.
 
 Both roles are embedded through the cache (each unique text once, :mod:`benchmark.engine.embed`),
-then :class:`~benchmark.engine.search.DenseScorer` computes every score exactly, so one block of
+except a streamed corpus: it is embedded chunk by chunk into a matrix that stays in the cache's
+files (:mod:`benchmark.engine.chunked`; a text repeated in two chunks is encoded in each). Then
+:class:`~benchmark.engine.search.DenseScorer` computes every score exactly, so one block of
 scores against every candidate serves every pool. A symmetric task's candidates are embedded in
 the query role, with the query prompt (``index.candidate_role``): one embedding per text serves
 both sides. Cosine (the vectors' own, computed exactly) when
@@ -11,7 +13,10 @@ product.
 
 from __future__ import annotations
 
+import numpy as np
+
 from benchmark.encoders import Encoder, EncoderOptions, ModelIdentity, RemoteEncoder
+from benchmark.engine.chunked import ChunkedMatrix, embed_corpus
 from benchmark.engine.embed import embed_texts
 from benchmark.engine.search import DenseScorer
 from benchmark.engine.settings import TaskIndex
@@ -37,14 +42,21 @@ class DenseRetriever(Retriever):
         options, encoder = self.options, self.encoder
         cosine = options.normalize if options.normalize is not None else encoder.similarity == "cosine"
         flush_size = encoder.flush_size if isinstance(encoder, RemoteEncoder) else None
+        hook = workspace.encode_batches
         queries = embed_texts(encoder, index.query_texts, "query", options, workspace.cache, workspace.quiet,
-                              flush_size=flush_size, stats=workspace.queries)
-        if index.candidate_role == "query" and index.candidate_texts == index.query_texts:
+                              flush_size=flush_size, stats=workspace.queries, encode_batches=hook and hook("query"))
+        role, source = index.candidate_role, index.candidate_texts
+        in_memory = source.texts() if source.in_memory else None
+        candidates: np.ndarray | ChunkedMatrix
+        if role == "query" and in_memory == index.query_texts:
             candidates = queries  # a symmetric task whose candidates are its queries: the same vectors
             workspace.passages.unique += workspace.queries.unique
+        elif in_memory is not None:
+            candidates = embed_texts(encoder, in_memory, role, options, workspace.cache, workspace.quiet,
+                                     flush_size=flush_size, stats=workspace.passages, encode_batches=hook and hook(role))
         else:
-            candidates = embed_texts(encoder, index.candidate_texts, index.candidate_role, options, workspace.cache,
-                                     workspace.quiet, flush_size=flush_size, stats=workspace.passages)
+            candidates = embed_corpus(encoder, source, role, options, workspace.cache, workspace.quiet,
+                                      stats=workspace.passages, encode_batches=hook and hook(role))
         if queries.shape[1] != candidates.shape[1]:
             raise UsageError(f"model {encoder.name}: query vectors have dimension {queries.shape[1]}, passages {candidates.shape[1]}")
         return DenseScorer(queries, candidates, encoder.name, cosine=cosine)
