@@ -120,7 +120,7 @@ def _parse_lines(path: Path, data: bytes, first_line: int, fields: tuple[str, ..
         except UnicodeDecodeError as exc:
             raise XbenchError(f"{where}: not UTF-8 text (byte {exc.start})") from None
         except json.JSONDecodeError as exc:
-            raise XbenchError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise XbenchError(f"{where}: not valid JSON ({exc.msg}: column {exc.colno})") from None
         if not isinstance(record, dict):
             raise XbenchError(f"{where}: not a JSON object")
         seen.update(record)
