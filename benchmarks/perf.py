@@ -60,8 +60,8 @@ def unique_texts(task: str, data_dir: Path) -> dict[str, list[str]]:
 
     index = load_task(get_task(task), data_dir, check=False).index
     if index.candidate_role == "query":  # symmetric: one embedding per text serves both sides
-        return {"query": list(dict.fromkeys(index.query_texts + index.candidate_texts)), "passage": []}
-    return {"query": list(dict.fromkeys(index.query_texts)), "passage": list(dict.fromkeys(index.candidate_texts))}
+        return {"query": list(dict.fromkeys(index.query_texts + index.candidate_texts.texts())), "passage": []}
+    return {"query": list(dict.fromkeys(index.query_texts)), "passage": list(dict.fromkeys(index.candidate_texts.texts()))}
 
 
 def main() -> None:

@@ -60,7 +60,7 @@ def load_sources(langs: tuple[str, ...], data_dir: Path | None) -> dict[str, Sou
     sources = {}
     for lang in langs:
         data = read_lareqa(files.root / definition.layout.format(lang=lang), lang)
-        texts = data.candidate_texts
+        texts = data.candidate_texts.texts()
         words = sum(len(t.split()) for t in texts)
         spaced = words and sum(len(t) for t in texts) / words <= UNSPACED_TOKEN_CHARS
         tokens = [t.split() if spaced else list(t) for t in texts]
@@ -122,7 +122,7 @@ def write_lines(path: Path, lines) -> str:
 
 def corpus_lines(lang: str, source: Source, included: list[int], size: int, seed: int):
     """The corpus.jsonl lines: ``included`` real sentences spread evenly among ``size`` passages."""
-    texts, draws, dumps = source.data.candidate_texts, Draws(seed, f"distractor:{lang}"), json.dumps
+    texts, draws, dumps = source.data.candidate_texts.texts(), Draws(seed, f"distractor:{lang}"), json.dumps
     real_at = {k * size // len(included): i for k, i in enumerate(included)}
     n = 0
     for position in range(size):

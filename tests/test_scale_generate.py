@@ -112,14 +112,15 @@ def test_answers_are_xquad_answers_and_distractors_are_not(collection):
     collection, passages, _ = collection
     for lang in LANGS:
         data = read_lareqa(SHARED_LAREQA / "xquad-r" / f"{lang}.json", lang)
+        texts = data.candidate_texts.texts()
         corpus = {doc["_id"]: doc["text"] for doc in jsonl(collection / lang / "corpus.jsonl")}
         for qid, doc, _ in qrels(collection / lang / "qrels" / "test.tsv"):
             i = int(doc.split("-")[1])
-            assert i in data.answers[qid] and corpus[doc] == data.candidate_texts[i]
-        real_texts = set(data.candidate_texts)
+            assert i in data.answers[qid] and corpus[doc] == texts[i]
+        real_texts = set(texts)
         distractors = [text for doc_id, text in corpus.items() if doc_id.startswith(f"d{lang}-")]
         assert not real_texts & set(distractors)
-        assert len(distractors) == max(0, len(corpus) - len(data.candidate_texts))  # every real sentence first, if room
+        assert len(distractors) == max(0, len(corpus) - len(texts))  # every real sentence first, if room
         assert len(distractors) + sum(doc_id.startswith(f"s{lang}-") for doc_id in corpus) == len(corpus)
         questions = dict(zip(data.query_ids, data.query_texts))
         assert all(q["text"] == questions[q["_id"]] for q in jsonl(collection / lang / "queries.jsonl"))

@@ -78,11 +78,6 @@ class ChunkedMatrix:
     def __len__(self) -> int:
         return self.shape[0]
 
-    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
-        """The whole matrix in memory: what numpy functions given a ChunkedMatrix read. Only for
-        small matrices (tests); the scorer reads rows by slices, never this."""
-        return self[:] if dtype is None else self[:].astype(dtype)
-
     def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
         if isinstance(key, slice):
             start, stop, step = key.indices(len(self))
