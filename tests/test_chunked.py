@@ -18,7 +18,7 @@ from benchmark.engine.embed import EmbedStats, embed_texts, encode_chunk
 from benchmark.engine.formats.beir import scan_corpus
 from benchmark.engine.textsource import TextSource
 from benchmark.errors import XbenchError
-from tests.test_cache import corrupt_bytes
+from tests.test_cache import corrupt_bytes, stale_checksum, truncate
 from tests.test_embed import Recorder, vector_of
 
 TEXTS = [f"passage {i}" + "!" * (i % 3) for i in range(10)]
@@ -87,12 +87,14 @@ def test_a_killed_encode_keeps_the_chunks_it_finished(source, tmp_path):
     assert matrix[:].tobytes() == expected().tobytes()
 
 
-def test_a_corrupt_chunk_is_encoded_again(source, tmp_path):
+@pytest.mark.parametrize("damage", [corrupt_bytes, truncate, stale_checksum])
+def test_a_damaged_chunk_is_set_aside_and_encoded_again(source, tmp_path, damage):
     embed(Recorder(), source, EmbeddingCache(tmp_path / "cache"))
-    corrupt_bytes(chunk_files(tmp_path / "cache")[0])
+    damage(chunk_files(tmp_path / "cache")[0])
     encoder, cache = Recorder(), EmbeddingCache(tmp_path / "cache")
     matrix, stats = embed(encoder, source, cache)
     assert cache.stats.corrupt_shards == 1 and len(encoder.encoded) == 3 and stats.encoded == 3
+    assert len(list((tmp_path / "cache").rglob("*.corrupt"))) == 1 and len(chunk_files(tmp_path / "cache")) == 4
     assert matrix[:].tobytes() == expected().tobytes()
 
 

@@ -14,7 +14,6 @@ again without reading the rest of the namespace; it is an ordinary shard all the
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 import uuid
@@ -26,7 +25,7 @@ import numpy as np
 import platformdirs
 
 from benchmark.errors import XbenchError
-from benchmark.fsutil import atomic_write_bytes
+from benchmark.fsutil import atomic_open
 
 CACHE_ENV = "XBENCH_CACHE"
 log = logging.getLogger("xbench.cache")
@@ -49,9 +48,13 @@ def text_keys(texts: list[str]) -> np.ndarray:
     return out
 
 
-def _checksum(keys: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    digest = hashlib.sha256(keys.tobytes() + str(vectors.shape).encode() + vectors.tobytes()).digest()
-    return np.frombuffer(digest, dtype=np.uint8)
+def checksum_of(keys: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """SHA-256 of the keys' bytes, the vectors' shape and the vectors' bytes, fed in turn (no
+    concatenated copy: a corpus chunk's vectors are tens of MB)."""
+    digest = hashlib.sha256()
+    for part in (np.ascontiguousarray(keys), str(vectors.shape).encode(), np.ascontiguousarray(vectors)):
+        digest.update(memoryview(part).cast("B") if isinstance(part, np.ndarray) else part)
+    return np.frombuffer(digest.digest(), dtype=np.uint8)
 
 
 @dataclass
@@ -82,17 +85,22 @@ class EmbeddingCache:
             with np.load(path, allow_pickle=False) as npz:
                 keys, vectors, checksum = npz["keys"], npz["vectors"], npz["checksum"]
             if keys.ndim == 2 and keys.shape[1] == 32 and vectors.ndim == 2 and len(keys) == len(vectors):
-                if np.array_equal(checksum, _checksum(keys, vectors)):
+                if np.array_equal(checksum, checksum_of(keys, vectors)):
                     return keys, vectors
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass
+        self.set_aside(path)
+        return None
+
+    def set_aside(self, path: Path) -> None:
+        """A shard found corrupt: counted, renamed ``.corrupt`` (never read again), its texts
+        encoded again."""
         self.stats.corrupt_shards += 1
         log.warning("embedding cache: %s is corrupt; its texts will be encoded again", path)
         try:
             os.replace(path, path.with_suffix(".corrupt"))
         except OSError:
             pass
-        return None
 
     def lookup(self, namespace: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(found mask, vectors with rows for found keys filled in, or None if nothing was found)."""
@@ -123,11 +131,11 @@ class EmbeddingCache:
         concurrent writers: names are unique, or (a chunk's) name the same content."""
         keys = np.ascontiguousarray(keys, dtype=np.uint8)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        buffer = io.BytesIO()
-        np.savez(buffer, keys=keys, vectors=vectors, checksum=_checksum(keys, vectors))
+        checksum = checksum_of(keys, vectors)
         path = path or self._dir(namespace) / f"{uuid.uuid4().hex}.npz"
         try:
-            atomic_write_bytes(path, buffer.getvalue())
+            with atomic_open(path, "wb") as handle:  # written in place: no copy of the vectors in memory
+                np.savez(handle, keys=keys, vectors=vectors, checksum=checksum)
         except OSError as exc:  # full disk, read-only or vanished folder: say where, not a traceback
             raise XbenchError(f"embedding cache {self.root}: cannot write ({exc.strerror or exc})") from None
         return path

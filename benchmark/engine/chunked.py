@@ -33,6 +33,7 @@ from .embed import EmbedStats, EncodeBatches, check_dimension, local_batches
 from .textsource import TextSource
 
 ZIP_LOCAL_HEADER = 30  # bytes; the name's and the extra field's lengths are at 26 and 28
+VERIFY_BYTES = 1 << 22  # bytes of vectors read at a time while checking a chunk's checksum
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,10 @@ class ChunkFile:
     offset: int
 
 
-def chunk_file(path: Path, rows: int, dimension: int) -> ChunkFile:
-    """Locate the ``vectors`` array inside an (uncompressed) ``.npz`` shard, checking its shape,
-    so rows can later be read straight from the file."""
+def _vectors_at(path: Path) -> tuple[int, tuple[int, ...]]:
+    """Byte offset and shape of the float32 C-order ``vectors`` array inside an uncompressed
+    ``.npz`` shard (what :meth:`EmbeddingCache.store` writes), so rows are read straight from
+    the file; ValueError if the shard is not laid out that way."""
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo("vectors.npy")
     with open(path, "rb") as handle:
@@ -57,9 +59,44 @@ def chunk_file(path: Path, rows: int, dimension: int) -> ChunkFile:
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = read_header(handle)
         offset = handle.tell()
-    if info.compress_type != zipfile.ZIP_STORED or fortran or dtype != np.dtype("<f4") or shape != (rows, dimension):
-        raise XbenchError(f"embedding cache {path}: not a chunk of {rows} float32 vectors of dimension {dimension}")
+    if info.compress_type != zipfile.ZIP_STORED or fortran or dtype != np.dtype("<f4") or len(shape) != 2:
+        raise ValueError(f"{path}: not an uncompressed float32 matrix")
+    return offset, shape
+
+
+def chunk_file(path: Path, rows: int, dimension: int) -> ChunkFile:
+    """A chunk shard just written: where its vectors are."""
+    offset, shape = _vectors_at(path)
+    if shape != (rows, dimension):
+        raise XbenchError(f"embedding cache {path}: holds {shape[0]}x{shape[1]} vectors, not {rows}x{dimension}")
     return ChunkFile(str(path), rows, offset)
+
+
+def cached_chunk(cache: EmbeddingCache, path: Path, keys: np.ndarray) -> tuple[ChunkFile, int] | None:
+    """The chunk shard at ``path`` and its dimension, if it holds ``keys`` and its checksum holds.
+    The checksum is fed the vectors a few MB at a time from the file, so checking a chunk never
+    loads it whole; a shard that fails is set aside (its texts are encoded again)."""
+    try:
+        offset, shape = _vectors_at(path)
+        with np.load(path, allow_pickle=False) as archive:
+            stored, checksum = archive["keys"], archive["checksum"]
+        digest = hashlib.sha256()
+        digest.update(np.ascontiguousarray(stored).data)
+        digest.update(str(shape).encode())
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            left = shape[0] * shape[1] * 4
+            while left > 0 and (block := handle.read(min(left, VERIFY_BYTES))):
+                digest.update(block)
+                left -= len(block)
+        if left == 0 and np.array_equal(checksum, np.frombuffer(digest.digest(), dtype=np.uint8)):
+            if np.array_equal(stored, keys) and shape[0] == len(keys):
+                return ChunkFile(str(path), len(keys), offset), int(shape[1])
+            return None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        pass
+    cache.set_aside(path)
+    return None
 
 
 class ChunkedMatrix:
@@ -141,10 +178,9 @@ def embed_corpus(encoder: Encoder, texts: TextSource, role: str, options: Encode
         digests.append(_digest(keys))
         distinct.append(len(set(items)))
         path = cache.chunk_path(namespace, digests[i])
-        loaded = cache.read_shard(path) if path.is_file() else None
-        if loaded is not None and np.array_equal(loaded[0], keys) and dim in (None, loaded[1].shape[1]):
-            dim = loaded[1].shape[1]
-            files[i] = chunk_file(path, len(items), dim)
+        found = cached_chunk(cache, path, keys) if path.is_file() else None
+        if found is not None and dim in (None, found[1]):
+            files[i], dim = found
             cache.stats.hits += len(items)
         else:
             missing.append(i)
