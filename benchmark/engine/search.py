@@ -151,7 +151,7 @@ class DenseScorer:
     pool inside it, since a dense score does not depend on which other candidates are in the pool.
     ``cosine``: score the cosine of the given vectors (best given raw, see ``cosine_scores``),
     else their inner product. ``candidates``: an array, or any matrix that reads rows on demand
-    (the embedding cache's chunks, :class:`~benchmark.engine.embed.ChunkedMatrix`), so a large
+    (the embedding cache's chunks, :class:`~benchmark.engine.chunked.ChunkedMatrix`), so a large
     pool is never held whole. Candidates are quantised per shard when first asked for (quantising
     is a function of each row alone, so the bits do not depend on the shard) and the last shard is
     kept (and moved to the GPU, if any). Picklable, without its kept shard, so Ray ships it."""
