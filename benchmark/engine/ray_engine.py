@@ -1,0 +1,206 @@
+"""``--engine ray``: encoding on a Ray Data actor pool, search as Ray tasks, the same bits as local.
+
+Encoding: the batches a run is missing (their locators, never their texts) go through Ray Data
+``map_batches`` over a pool of :class:`EncodeActor`; each actor loads the model once from the
+``--model`` spec and options (a GPU each when the cluster has GPUs, else a CPU), reads its
+batch's texts from the locator and encodes them with :func:`~benchmark.engine.embed.encode_chunk`,
+the function the local path uses, so the vectors are the same. Batches stream back as they
+finish and the driver stores each in the cache at once (actors never touch the cache): a killed
+worker (Ray restarts the actor and re-runs its batch) or a killed driver loses only the batches in
+flight, and a re-run resumes.
+
+Search: one Ray task per (query block, shard), :func:`~benchmark.engine.partials.scan`, the
+scorer put once in the object store; ``workers`` tasks in flight. A block's partials are merged in
+shard order as they arrive (the merge is exact in any order; this order is also the local one),
+and each block is handed on once all its shards are in. A task whose worker dies is retried.
+
+Expected failures inside a worker (an :class:`XbenchError`: a model that will not load, a
+corrupt chunk) come back as data and are raised here with their own one-line message; a worker
+lost for good surfaces as a one-line XbenchError. Which node did what is counted, logged unless
+quiet, and recorded in the result's ``encoding`` (``usage()``), a run fact.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import numpy as np
+
+from benchmark.encoders import EncoderOptions
+from benchmark.errors import UsageError, XbenchError
+from .partials import BlockWork, Partial, scan
+from .ray_cluster import Cluster, connect, import_ray, one_line
+from .search import Scorer
+
+if TYPE_CHECKING:
+    from .textsource import Locator
+
+EncodeBatches = Callable[[list["Locator"]], Iterator[tuple[int, np.ndarray]]]
+SCAN_RETRIES = 3  # a scan whose worker died is re-run (Ray's default, said here)
+
+
+class RayEngine:
+    """Encoding and search on the Ray cluster at ``address`` (None: a local instance);
+    ``workers``: encoding actors and search tasks in flight (default: the cluster's GPUs, else
+    its CPUs)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, workers: int | None = None, quiet: bool = True) -> None:
+        if workers is not None and workers < 1:
+            raise UsageError(f"--workers {workers}: must be at least 1")
+        self.ray = import_ray()
+        self.cluster: Cluster = connect(address, workers)
+        self.workers = workers or max(1, self.cluster.gpus or self.cluster.cpus)
+        self.quiet = quiet
+        self.encode_nodes: Counter[str] = Counter()
+        self.search_nodes: Counter[str] = Counter()
+        self._scan = self.ray.remote(num_cpus=1, max_retries=SCAN_RETRIES)(_scan_task)
+
+    def close(self) -> None:
+        """End the connection if this engine made it (a local instance stops with it)."""
+        if self.cluster.owned and self.ray.is_initialized():
+            self.ray.shutdown()
+
+    def usage(self) -> dict[str, Any]:
+        """What ran where since the last call (one task's run): batches encoded and scans run per
+        Ray node id. A run fact: it varies with the cluster, the results do not."""
+        facts = {"engine": "ray", "ray_workers": self.workers, "ray_nodes": dict(sorted(self.encode_nodes.items())),
+                 "ray_search_nodes": dict(sorted(self.search_nodes.items()))}
+        self.encode_nodes.clear()
+        self.search_nodes.clear()
+        return facts
+
+    def encode_hook(self, spec: str, options: EncoderOptions) -> Callable[[str], EncodeBatches]:
+        """The embedding hook for model ``spec``: given a role, the function that encodes that
+        role's missing batches on the cluster."""
+        def for_role(role: str) -> EncodeBatches:
+            return lambda locators: self.encode_batches(spec, options, role, locators)
+        return for_role
+
+    def encode_batches(self, spec: str, options: EncoderOptions, role: str,
+                       locators: list[Locator]) -> Iterator[tuple[int, np.ndarray]]:
+        """(position in ``locators``, its vectors) for every batch, in the order they finish."""
+        if not locators:
+            return
+        from ray.data import ActorPoolStrategy
+
+        gpus = self.cluster.gpus
+        size = min(self.workers, len(locators), gpus or self.workers)
+        items = [{"i": i, "locator": pickle.dumps(locator)} for i, locator in enumerate(locators)]
+        dataset = self.ray.data.from_items(items).map_batches(
+            EncodeActor, batch_size=1, compute=ActorPoolStrategy(size=size), batch_format="numpy",
+            fn_constructor_kwargs={"spec": spec, "options": options, "role": role},
+            **({"num_gpus": 1} if gpus else {"num_cpus": 1}))
+        nodes: Counter[str] = Counter()
+        try:
+            for row in dataset.iter_rows():
+                i, vectors, node, error = pickle.loads(row["result"])
+                if error is not None:
+                    raise XbenchError(error)
+                nodes[node] += 1
+                yield i, vectors
+        except self.ray.exceptions.RayError as error:
+            raise XbenchError(f"--engine ray: encoding failed: {one_line(error)}") from None
+        finally:
+            self.encode_nodes.update(nodes)
+            self._log(f"{sum(nodes.values())} {role} batches encoded", nodes)
+
+    def run(self, scorer: Scorer, works: list[BlockWork], shards: list[slice], memory_budget: int,
+            progress: Callable[[int], None] = lambda n: None) -> Iterator[tuple[int, Partial]]:
+        """(position in ``works``, its partial over every shard), each block once all its shards are in."""
+        ray = self.ray
+        scorer_ref = ray.put(scorer)
+        work_refs = [ray.put(work) for work in works]
+        per_work = [work.shards_of(shards) for work in works]
+        jobs = iter([(w, k) for w, its in enumerate(per_work) for k in range(len(its))])
+        arrived: list[dict[int, Partial]] = [{} for _ in works]
+        merged: list[Partial | None] = [None] * len(works)
+        done_shards = [0] * len(works)
+        for w, its in enumerate(per_work):
+            if not its:
+                yield w, Partial.empty(works[w])
+        in_flight: dict[Any, tuple[int, int]] = {}
+        nodes: Counter[str] = Counter()
+        try:
+            while True:
+                while len(in_flight) < self.workers and (job := next(jobs, None)) is not None:
+                    w, k = job
+                    in_flight[self._scan.remote(scorer_ref, work_refs[w], per_work[w][k], memory_budget)] = job
+                if not in_flight:
+                    break
+                ready, _ = ray.wait(list(in_flight), num_returns=1)
+                w, k = in_flight.pop(ready[0])
+                node, partial, error = ray.get(ready[0])
+                if error is not None:
+                    raise XbenchError(error)
+                nodes[node] += 1
+                progress(1)
+                arrived[w][k] = partial
+                while done_shards[w] in arrived[w]:  # merge in shard order
+                    part = arrived[w].pop(done_shards[w])
+                    merged[w] = part if merged[w] is None else merged[w].merge(part)
+                    done_shards[w] += 1
+                if done_shards[w] == len(per_work[w]):
+                    yield w, merged[w]
+                    merged[w] = None
+        except ray.exceptions.RayError as error:
+            raise XbenchError(f"--engine ray: a search task failed: {one_line(error)}") from None
+        finally:
+            for ref in in_flight:
+                ray.cancel(ref)
+            self.search_nodes.update(nodes)
+            self._log(f"{sum(nodes.values())} scans", nodes)
+
+    def _log(self, what: str, nodes: Counter[str]) -> None:
+        if not self.quiet and nodes:
+            where = ", ".join(f"{node[:8]} ({n})" for node, n in sorted(nodes.items()))
+            print(f"ray: {what} on {len(nodes)} node{'s' if len(nodes) > 1 else ''}: {where}", file=sys.stderr)
+
+
+class EncodeActor:
+    """One Ray Data actor: the model, loaded once; a batch's locator in, its vectors out, as
+    ``(position, vectors, node id, error)``, pickled (one binary column, bit-exact). An expected
+    failure is returned, not raised: raised, Ray Data would retry the actor's start for ~18 s and
+    lose the message."""
+
+    def __init__(self, spec: str, options: EncoderOptions, role: str) -> None:
+        import ray
+
+        from benchmark.retrievers import DenseRetriever, load_model
+
+        self.node = ray.get_runtime_context().get_node_id()
+        self.options, self.role, self.encoder, self.error = options, role, None, None
+        try:
+            model = load_model(spec, options)
+            if isinstance(model, DenseRetriever):
+                self.encoder = model.encoder
+            else:
+                self.error = f"model {spec}: not an encoder (--engine ray encodes dense models)"
+        except XbenchError as error:
+            self.error = str(error)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[bytes]]:
+        from .embed import encode_chunk
+
+        i, vectors, error = int(batch["i"][0]), None, self.error
+        if error is None:
+            try:
+                vectors = encode_chunk(self.encoder, pickle.loads(batch["locator"][0]).texts(), self.role, self.options)
+            except XbenchError as failure:
+                error = str(failure)
+        return {"result": [pickle.dumps((i, vectors, self.node, error), protocol=pickle.HIGHEST_PROTOCOL)]}
+
+
+def _scan_task(scorer: Scorer, work: BlockWork, shard: slice, memory_budget: int) -> tuple[str, Partial | None, str | None]:
+    """One scan on a Ray worker: (node id, partial, None), or (node id, None, message)."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    try:
+        return node, scan(scorer, work, shard, memory_budget), None
+    except XbenchError as error:
+        return node, None, str(error)
