@@ -62,6 +62,8 @@ def connect(address: str | None, workers: int | None) -> Cluster:
     instance with ``workers`` CPUs (default: this machine's) when ``address`` is None or "local".
     A process already connected (a notebook, a test session) keeps its connection."""
     ray = import_ray()
+    if address not in (None, "local", "auto"):
+        _host_port(address, address.removeprefix("ray://"))
     for name, value in QUIET.items():
         os.environ.setdefault(name, value)
     owned = not ray.is_initialized()
@@ -118,9 +120,7 @@ def _check_reachable(address: str) -> None:
             target = canonicalize_bootstrap_address("auto") or ""
         except ConnectionError:
             raise XbenchError("--ray-address auto: no Ray cluster is running on this machine (start one: ray start --head)") from None
-    host, colon, port = target.rpartition(":")
-    if not colon or not host or not port.isdigit():
-        raise UsageError(f"--ray-address {address}: expected 'auto', HOST:PORT or ray://HOST:PORT")
+    host, port = _host_port(address, target)
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=CHECK_SECONDS).close()
     except socket.gaierror:
@@ -130,6 +130,13 @@ def _check_reachable(address: str) -> None:
     except OSError as error:
         reason = "no answer within 5 s" if isinstance(error, TimeoutError) else error.strerror or str(error)
         raise XbenchError(f"--ray-address {address}: cannot reach {host}:{port} ({reason})") from None
+
+
+def _host_port(address: str, target: str) -> tuple[str, str]:
+    host, colon, port = target.rpartition(":")
+    if not colon or not host or not port.isdigit():
+        raise UsageError(f"--ray-address {address}: expected 'auto', HOST:PORT or ray://HOST:PORT")
+    return host, port
 
 
 def _quiet_ray_data() -> None:
