@@ -9,6 +9,7 @@ the test that Ray's absence is a usage error runs either way.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import socket
 import subprocess
@@ -32,12 +33,17 @@ needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
 
 
 @pytest.fixture(scope="module")
-def ray_engine():
+def ray_engine(tmp_path_factory):
     from benchmark.engine.ray_engine import RayEngine
 
+    # the workers inherit the environment at start: tests.encoders_for_tests:dies_once reads these
+    os.environ["XBENCH_TEST_DIE_MARKER"] = str(tmp_path_factory.mktemp("ray-die") / "died")
+    os.environ["XBENCH_TEST_DRIVER_PID"] = str(os.getpid())
     engine = RayEngine(workers=2)
     yield engine
     engine.close()
+    for name in ("XBENCH_TEST_DIE_MARKER", "XBENCH_TEST_DRIVER_PID"):
+        os.environ.pop(name, None)
 
 
 def run(task, synthetic, engine, cache, shard_size=None, model="ngram-hash"):
@@ -60,17 +66,48 @@ class CountingEngine(LocalEngine):
 @needs_ray
 @pytest.mark.parametrize("task", ["task", "beir_task"])
 def test_ray_results_are_byte_identical_to_local(tmp_path, synthetic, ray_engine, task):
-    """Per-query tables byte for byte, documents equal but for the run facts: local, Ray with 2
-    workers and shards of 3 candidates, Ray with 1 worker and one shard per pool."""
+    """Per-query tables byte for byte, documents equal but for the run facts: local; Ray with 2
+    workers and shards of 3 candidates, encoding into its own cache on the actor pool; Ray with
+    1 worker and one shard per pool, from that cache."""
     from benchmark.engine.ray_engine import RayEngine
 
     path = getattr(synthetic, task)
-    local = run(path, synthetic, None, tmp_path / "cache")
-    two = run(path, synthetic, ray_engine, tmp_path / "cache", shard_size=3)
-    one = run(path, synthetic, RayEngine(workers=1), tmp_path / "cache")
+    local = run(path, synthetic, None, tmp_path / "local-cache")
+    two = run(path, synthetic, ray_engine, tmp_path / "ray-cache", shard_size=3)
+    one = run(path, synthetic, RayEngine(workers=1), tmp_path / "ray-cache")
     assert frame_to_csv_gz(local.per_query) == frame_to_csv_gz(two.per_query) == frame_to_csv_gz(one.per_query)
     assert local.reproducible() == two.reproducible() == one.reproducible()
     assert two.encoding["engine"] == "ray" and "engine" not in local.encoding
+    assert two.encoding["encoded"] == local.encoding["encoded"] > 0 and sum(two.encoding["ray_nodes"].values()) >= 2
+    assert one.encoding["encoded"] == 0 and one.encoding["ray_nodes"] == {}
+
+
+@needs_ray
+def test_a_worker_killed_mid_encode_is_retried(tmp_path, synthetic, ray_engine):
+    """The encoding actor's process is killed (SIGKILL) in its first batch: Ray restarts the
+    actor and re-runs the batch, the run completes with the local bytes, and a re-run reads
+    everything from the cache."""
+    model = "tests.encoders_for_tests:dies_once"
+    local = run(synthetic.task, synthetic, None, tmp_path / "local-cache", model=model)
+    killed = run(synthetic.task, synthetic, ray_engine, tmp_path / "ray-cache", model=model)
+    assert os.path.exists(os.environ["XBENCH_TEST_DIE_MARKER"])
+    again = run(synthetic.task, synthetic, ray_engine, tmp_path / "ray-cache", model=model)
+    assert frame_to_csv_gz(local.per_query) == frame_to_csv_gz(killed.per_query) == frame_to_csv_gz(again.per_query)
+    assert killed.encoding["encoded"] == local.encoding["encoded"] and again.encoding["encoded"] == 0
+
+
+@needs_ray
+@pytest.mark.parametrize("model", ["tests.encoders_for_tests:with_nan", "tests.encoders_for_tests:raises",
+                                   "tests.encoders_for_tests:wrong_count"])
+def test_a_failing_model_on_ray_gives_the_local_one_line_error(tmp_path, synthetic, ray_engine, model):
+    """A model that raises, or whose output is refused: the actor's message is the local run's,
+    one line, exit 1."""
+    args = ["run", "--model", model, "--task", str(synthetic.task), "--data-dir", str(synthetic.root), "-q"]
+    local = CliRunner().invoke(main, [*args, "--cache-dir", str(tmp_path / "a"), "--output", str(tmp_path / "a")])
+    on_ray = CliRunner().invoke(main, [*args, "--cache-dir", str(tmp_path / "b"), "--output", str(tmp_path / "b"),
+                                       "--engine", "ray"])
+    assert local.exit_code == on_ray.exit_code == 1
+    assert on_ray.output == local.output and len(on_ray.output.strip().splitlines()) == 1
 
 
 @needs_ray
@@ -142,3 +179,17 @@ def test_ray_missing_is_a_usage_error(tmp_path, synthetic, monkeypatch):
                                        str(synthetic.root), "--output", str(tmp_path / "out"), "-q", "--engine", "ray"])
     assert result.exit_code == 2
     assert result.output.strip() == "xbench: error: --engine ray: Ray is not installed; pip install 'xbench[ray]'"
+
+
+@needs_ray
+def test_a_model_that_fails_to_load_on_a_worker_is_one_line(tmp_path, synthetic, ray_engine):
+    """Loaded in the driver, failing in the actors (a node without the weights): one line, in
+    seconds (raised from the actor's constructor, Ray Data would retry it for ~18 s)."""
+    began = time.monotonic()
+    result = CliRunner().invoke(main, ["run", "--model", "tests.encoders_for_tests:LoadsOnlyInDriver", "--task",
+                                       str(synthetic.task), "--data-dir", str(synthetic.root), "--cache-dir",
+                                       str(tmp_path / "cache"), "--output", str(tmp_path / "out"), "-q", "--engine", "ray"])
+    assert result.exit_code == 1 and time.monotonic() - began < 15
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("xbench: error: model tests.encoders_for_tests:LoadsOnlyInDriver: ")
+    assert "weights not found on this node" in line

@@ -25,20 +25,18 @@ from __future__ import annotations
 import pickle
 import sys
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from benchmark.encoders import EncoderOptions
+from benchmark.encoders import EncoderOptions, RemoteEncoder
 from benchmark.errors import UsageError, XbenchError
+from benchmark.retrievers import DenseRetriever, Retriever, load_model
+from .embed import EncodeBatches, encode_chunk
 from .partials import BlockWork, Partial, scan
 from .ray_cluster import Cluster, connect, import_ray, one_line
 from .search import Scorer
-
-if TYPE_CHECKING:
-    from .textsource import Locator
-
-EncodeBatches = Callable[[list["Locator"]], Iterator[tuple[int, np.ndarray]]]
+from .textsource import Locator
 SCAN_RETRIES = 3  # a scan whose worker died is re-run (Ray's default, said here)
 
 
@@ -74,9 +72,14 @@ class RayEngine:
         self.search_nodes.clear()
         return facts
 
-    def encode_hook(self, spec: str, options: EncoderOptions) -> Callable[[str], EncodeBatches]:
-        """The embedding hook for model ``spec``: given a role, the function that encodes that
-        role's missing batches on the cluster."""
+    def encode_hook(self, retriever: Retriever) -> Callable[[str], EncodeBatches] | None:
+        """For a dense model loaded from a ``--model`` spec: given a role, the function that
+        encodes that role's missing batches on the cluster. None (encode here) for any other: a
+        lexical model, an encoder built in code, an API model (its usage is counted here)."""
+        if not isinstance(retriever, DenseRetriever) or retriever.spec is None or isinstance(retriever.encoder, RemoteEncoder):
+            return None
+        spec, options = retriever.spec, retriever.options
+
         def for_role(role: str) -> EncodeBatches:
             return lambda locators: self.encode_batches(spec, options, role, locators)
         return for_role
@@ -170,8 +173,6 @@ class EncodeActor:
     def __init__(self, spec: str, options: EncoderOptions, role: str) -> None:
         import ray
 
-        from benchmark.retrievers import DenseRetriever, load_model
-
         self.node = ray.get_runtime_context().get_node_id()
         self.options, self.role, self.encoder, self.error = options, role, None, None
         try:
@@ -184,8 +185,6 @@ class EncodeActor:
             self.error = str(error)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[bytes]]:
-        from .embed import encode_chunk
-
         i, vectors, error = int(batch["i"][0]), None, self.error
         if error is None:
             try:
