@@ -1,13 +1,12 @@
 """``--engine ray``: encoding on a Ray Data actor pool, search as Ray tasks, the same bits as local.
 
-Encoding: the batches a run is missing (their locators, never their texts) go through Ray Data
-``map_batches`` over a pool of :class:`EncodeActor`; each actor loads the model once from the
-``--model`` spec and options (a GPU each when the cluster has GPUs, else a CPU), reads its
-batch's texts from the locator and encodes them with :func:`~benchmark.engine.embed.encode_chunk`,
-the function the local path uses, so the vectors are the same. Batches stream back as they
-finish and the driver stores each in the cache at once (actors never touch the cache): a killed
-worker (Ray restarts the actor and re-runs its batch) or a killed driver loses only the batches in
-flight, and a re-run resumes.
+Encoding: the batches a run is missing (their locators, never their texts) are encoded on a Ray
+Data actor pool (:mod:`.ray_encode`: each actor loads the model once from the ``--model`` spec,
+a GPU each when the cluster has GPUs, else a CPU, and encodes with the local path's
+:func:`~benchmark.engine.embed.encode_chunk`, so the vectors are the same). Batches stream back
+as they finish and the driver stores each in the cache at once (actors never touch the cache): a
+killed worker (Ray restarts the actor and re-runs its batch) or a killed driver loses only the
+batches in flight, and a re-run resumes.
 
 Search: one Ray task per (query block, shard), :func:`~benchmark.engine.partials.scan`, the
 scorer put once in the object store; ``workers`` tasks in flight. A block's partials are merged in
@@ -31,10 +30,11 @@ import numpy as np
 
 from benchmark.encoders import EncoderOptions, RemoteEncoder
 from benchmark.errors import UsageError, XbenchError
-from benchmark.retrievers import DenseRetriever, Retriever, load_model
-from .embed import EncodeBatches, encode_chunk
+from benchmark.retrievers import DenseRetriever, Retriever
+from .embed import EncodeBatches
 from .partials import BlockWork, Partial, scan
 from .ray_cluster import Cluster, connect, import_ray, one_line
+from .ray_encode import EncodePump
 from .search import Scorer
 from .textsource import Locator
 SCAN_RETRIES = 3  # a scan whose worker died is re-run (Ray's default, said here)
@@ -57,6 +57,7 @@ class RayEngine:
         self.encode_nodes: Counter[str] = Counter()
         self.search_nodes: Counter[str] = Counter()
         self._scan = self.ray.remote(num_cpus=1, max_retries=SCAN_RETRIES)(_scan_task)
+        self._pump = self.ray.remote(num_cpus=0, max_restarts=0)(EncodePump)
 
     def close(self) -> None:
         """End the connection if this engine made it (a local instance stops with it)."""
@@ -89,26 +90,23 @@ class RayEngine:
         """(position in ``locators``, its vectors) for every batch, in the order they finish."""
         if not locators:
             return
-        from ray.data import ActorPoolStrategy
-
-        gpus = self.cluster.gpus
-        size = min(self.workers, len(locators), gpus or self.workers)
-        items = [{"i": i, "locator": pickle.dumps(locator)} for i, locator in enumerate(locators)]
-        dataset = self.ray.data.from_items(items).map_batches(
-            EncodeActor, batch_size=1, compute=ActorPoolStrategy(size=size), batch_format="numpy",
-            fn_constructor_kwargs={"spec": spec, "options": options, "role": role},
-            **({"num_gpus": 1} if gpus else {"num_cpus": 1}))
+        ray, gpus = self.ray, self.cluster.gpus
+        actors = min(self.workers, len(locators), gpus or self.workers)
+        pump = self._pump.remote(spec, options, role, locators, actors, bool(gpus))
         nodes: Counter[str] = Counter()
         try:
-            for row in dataset.iter_rows():
-                i, vectors, node, error = pickle.loads(row["result"])
+            pending = pump.next.remote()
+            while (payload := ray.get(pending)) is not None:
+                pending = pump.next.remote()  # the next batch is fetched while this one is stored
+                i, vectors, node, error = pickle.loads(payload)
                 if error is not None:
                     raise XbenchError(error)
                 nodes[node] += 1
                 yield i, vectors
-        except self.ray.exceptions.RayError as error:
+        except ray.exceptions.RayError as error:
             raise XbenchError(f"--engine ray: encoding failed: {one_line(error)}") from None
         finally:
+            ray.kill(pump)
             self.encode_nodes.update(nodes)
             self._log(f"{sum(nodes.values())} {role} batches encoded", nodes)
 
@@ -162,36 +160,6 @@ class RayEngine:
         if not self.quiet and nodes:
             where = ", ".join(f"{node[:8]} ({n})" for node, n in sorted(nodes.items()))
             print(f"ray: {what} on {len(nodes)} node{'s' if len(nodes) > 1 else ''}: {where}", file=sys.stderr)
-
-
-class EncodeActor:
-    """One Ray Data actor: the model, loaded once; a batch's locator in, its vectors out, as
-    ``(position, vectors, node id, error)``, pickled (one binary column, bit-exact). An expected
-    failure is returned, not raised: raised, Ray Data would retry the actor's start for ~18 s and
-    lose the message."""
-
-    def __init__(self, spec: str, options: EncoderOptions, role: str) -> None:
-        import ray
-
-        self.node = ray.get_runtime_context().get_node_id()
-        self.options, self.role, self.encoder, self.error = options, role, None, None
-        try:
-            model = load_model(spec, options)
-            if isinstance(model, DenseRetriever):
-                self.encoder = model.encoder
-            else:
-                self.error = f"model {spec}: not an encoder (--engine ray encodes dense models)"
-        except XbenchError as error:
-            self.error = str(error)
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[bytes]]:
-        i, vectors, error = int(batch["i"][0]), None, self.error
-        if error is None:
-            try:
-                vectors = encode_chunk(self.encoder, pickle.loads(batch["locator"][0]).texts(), self.role, self.options)
-            except XbenchError as failure:
-                error = str(failure)
-        return {"result": [pickle.dumps((i, vectors, self.node, error), protocol=pickle.HIGHEST_PROTOCOL)]}
 
 
 def _scan_task(scorer: Scorer, work: BlockWork, shard: slice, memory_budget: int) -> tuple[str, Partial | None, str | None]:
