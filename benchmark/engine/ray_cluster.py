@@ -10,7 +10,8 @@ Why each step (measured on Ray 2.60, see the issue's RAY_NOTES):
   without the check a typo would look like a hung run.
 - Ray's own noise is turned down (usage stats, progress tables, the driver's C++ warnings,
   which can only be silenced by level, and the start-up line that level setting prints): the
-  run's own progress and errors stay readable. Failures reach us as exceptions either way.
+  run's own progress and errors stay readable. Failures reach us as exceptions either way. Its
+  notices of dead workers and retries stay, but on stderr: stdout is xbench's output.
 - The driver's ``benchmark`` package is shipped to the workers (``runtime_env`` ``py_modules``,
   0.7 s once): workers then run exactly the driver's code, whatever a node has installed, so
   results cannot differ by node.
@@ -77,6 +78,7 @@ def connect(address: str | None, workers: int | None) -> Cluster:
             _check_reachable(address)
             _join(ray, address, options)
     _quiet_ray_data()
+    _notices_to_stderr()
     resources = ray.cluster_resources()
     return Cluster(address or "local", owned, int(resources.get("CPU", 0)), int(resources.get("GPU", 0)))
 
@@ -146,6 +148,22 @@ def _quiet_ray_data() -> None:
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.CRITICAL)  # its tracebacks: we raise our own one line
+
+
+def _notices_to_stderr() -> None:
+    """Ray prints its notices of dead workers and retried tasks ("(raylet) A worker died ...")
+    on stdout; xbench's stdout is its output (tables, --json), so they go to stderr."""
+    import ray._private.worker as driver
+
+    printer = driver.print_to_stdstream
+    if getattr(printer, "xbench_stderr", False):
+        return
+
+    def to_stderr(data: dict, ignore_prefix: bool) -> None:
+        printer({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.xbench_stderr = True  # type: ignore[attr-defined]
+    driver.print_to_stdstream = to_stderr
 
 
 @contextmanager

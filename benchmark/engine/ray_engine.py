@@ -27,6 +27,7 @@ from collections import Counter
 from typing import Any, Callable, Iterator
 
 import numpy as np
+from tqdm import tqdm
 
 from benchmark.encoders import EncoderOptions, RemoteEncoder
 from benchmark.errors import UsageError, XbenchError
@@ -159,7 +160,7 @@ class RayEngine:
     def _log(self, what: str, nodes: Counter[str]) -> None:
         if not self.quiet and nodes:
             where = ", ".join(f"{node[:8]} ({n})" for node, n in sorted(nodes.items()))
-            print(f"ray: {what} on {len(nodes)} node{'s' if len(nodes) > 1 else ''}: {where}", file=sys.stderr)
+            tqdm.write(f"ray: {what} on {len(nodes)} node{'s' if len(nodes) > 1 else ''}: {where}", file=sys.stderr)
 
 
 def _scan_task(scorer: Scorer, work: BlockWork, shard: slice, memory_budget: int) -> tuple[str, Partial | None, str | None]:
