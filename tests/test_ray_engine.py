@@ -46,8 +46,8 @@ def ray_engine(tmp_path_factory):
         os.environ.pop(name, None)
 
 
-def run(task, synthetic, engine, cache, shard_size=None, model="ngram-hash"):
-    config = RunConfig(data_dir=synthetic.root, cache_dir=cache, shard_size=shard_size, engine=engine)
+def run(task, synthetic, engine, cache, shard_size=None, model="ngram-hash", budget=1 << 28):
+    config = RunConfig(data_dir=synthetic.root, cache_dir=cache, shard_size=shard_size, engine=engine, memory_budget=budget)
     return evaluate_task(load_definition_file(task), load_model(model), EncoderOptions(), config)
 
 
@@ -67,14 +67,15 @@ class CountingEngine(LocalEngine):
 @pytest.mark.parametrize("task", ["task", "beir_task"])
 def test_ray_results_are_byte_identical_to_local(tmp_path, synthetic, ray_engine, task):
     """Per-query tables byte for byte, documents equal but for the run facts: local; Ray with 2
-    workers and shards of 3 candidates, encoding into its own cache on the actor pool; Ray with
-    1 worker and one shard per pool, from that cache."""
+    workers and shards of 3 candidates, encoding into its own cache on the actor pool (tasks scan
+    a shard for a group of blocks); Ray with 1 worker, shards of 2 and a 1-byte budget (one task
+    per block and shard, one-row blocks), from that cache."""
     from benchmark.engine.ray_engine import RayEngine
 
     path = getattr(synthetic, task)
     local = run(path, synthetic, None, tmp_path / "local-cache")
     two = run(path, synthetic, ray_engine, tmp_path / "ray-cache", shard_size=3)
-    one = run(path, synthetic, RayEngine(workers=1), tmp_path / "ray-cache")
+    one = run(path, synthetic, RayEngine(workers=1), tmp_path / "ray-cache", shard_size=2, budget=1)
     assert frame_to_csv_gz(local.per_query) == frame_to_csv_gz(two.per_query) == frame_to_csv_gz(one.per_query)
     assert local.reproducible() == two.reproducible() == one.reproducible()
     assert two.encoding["engine"] == "ray" and "engine" not in local.encoding

@@ -8,10 +8,12 @@ as they finish and the driver stores each in the cache at once (actors never tou
 killed worker (Ray restarts the actor and re-runs its batch) or a killed driver loses only the
 batches in flight, and a re-run resumes.
 
-Search: one Ray task per (query block, shard), :func:`~benchmark.engine.partials.scan`, the
-scorer put once in the object store; ``workers`` tasks in flight. A block's partials are merged in
-shard order as they arrive (the merge is exact in any order; this order is also the local one),
-and each block is handed on once all its shards are in. A task whose worker dies is retried.
+Search: Ray tasks of :func:`~benchmark.engine.partials.scan`, the scorer put once in the object
+store, ``workers`` tasks in flight; a task scans one shard for one block, or for a group of blocks
+when all their partials fit the budget (the shard is then read once per group, as the local
+engine reads it once). A block's partials are merged in shard order as they arrive (the merge is
+exact in any order; this is also the local order), and each block is handed on once all its
+shards are in. A task whose worker dies is retried.
 
 Expected failures inside a worker (an :class:`XbenchError`: a model that will not load, a
 corrupt chunk) come back as data and are raised here with their own one-line message; a worker
@@ -115,40 +117,44 @@ class RayEngine:
             progress: Callable[[int], None] = lambda n: None) -> Iterator[tuple[int, Partial]]:
         """(position in ``works``, its partial over every shard), each block once all its shards are in."""
         ray = self.ray
-        scorer_ref = ray.put(scorer)
-        work_refs = [ray.put(work) for work in works]
-        per_work = [work.shards_of(shards) for work in works]
-        jobs = iter([(w, k) for w, its in enumerate(per_work) for k in range(len(its))])
-        arrived: list[dict[int, Partial]] = [{} for _ in works]
-        merged: list[Partial | None] = [None] * len(works)
-        done_shards = [0] * len(works)
-        for w, its in enumerate(per_work):
+        ids = [[s for s, shard in enumerate(shards) if work.shards_of([shard])] for work in works]
+        for w, its in enumerate(ids):
             if not its:
                 yield w, Partial.empty(works[w])
-        in_flight: dict[Any, tuple[int, int]] = {}
+        groups = _job_groups(works, ids, len(shards), memory_budget, self.workers)
+        scorer_ref = ray.put(scorer)
+        group_refs = {group: ray.put([works[w] for w in group]) for group in dict.fromkeys(g for _, g in groups)}
+        jobs = iter(groups)
+        arrived: list[dict[int, Partial]] = [{} for _ in works]
+        merged: list[Partial | None] = [None] * len(works)
+        done = [0] * len(works)  # shards merged so far, per work
+        in_flight: dict[Any, tuple[int, tuple[int, ...]]] = {}
         nodes: Counter[str] = Counter()
         try:
             while True:
                 while len(in_flight) < self.workers and (job := next(jobs, None)) is not None:
-                    w, k = job
-                    in_flight[self._scan.remote(scorer_ref, work_refs[w], per_work[w][k], memory_budget)] = job
+                    s, group = job
+                    in_flight[self._scan.remote(scorer_ref, group_refs[group], shards[s], memory_budget)] = job
                 if not in_flight:
                     break
                 ready, _ = ray.wait(list(in_flight), num_returns=1)
-                w, k = in_flight.pop(ready[0])
-                node, partial, error = ray.get(ready[0])
+                s, group = in_flight.pop(ready[0])
+                node, partials, error = ray.get(ready[0])
                 if error is not None:
                     raise XbenchError(error)
-                nodes[node] += 1
-                progress(1)
-                arrived[w][k] = partial
-                while done_shards[w] in arrived[w]:  # merge in shard order
-                    part = arrived[w].pop(done_shards[w])
-                    merged[w] = part if merged[w] is None else merged[w].merge(part)
-                    done_shards[w] += 1
-                if done_shards[w] == len(per_work[w]):
-                    yield w, merged[w]
-                    merged[w] = None
+                for w, partial in zip(group, partials):
+                    if partial is None:
+                        continue
+                    nodes[node] += 1
+                    progress(1)
+                    arrived[w][s] = partial
+                    while done[w] < len(ids[w]) and ids[w][done[w]] in arrived[w]:  # merged in shard order
+                        part = arrived[w].pop(ids[w][done[w]])
+                        merged[w] = part if merged[w] is None else merged[w].merge(part)
+                        done[w] += 1
+                    if done[w] == len(ids[w]):
+                        yield w, merged[w]
+                        merged[w] = None
         except ray.exceptions.RayError as error:
             raise XbenchError(f"--engine ray: a search task failed: {one_line(error)}") from None
         finally:
@@ -163,12 +169,28 @@ class RayEngine:
             tqdm.write(f"ray: {what} on {len(nodes)} node{'s' if len(nodes) > 1 else ''}: {where}", file=sys.stderr)
 
 
-def _scan_task(scorer: Scorer, work: BlockWork, shard: slice, memory_budget: int) -> tuple[str, Partial | None, str | None]:
-    """One scan on a Ray worker: (node id, partial, None), or (node id, None, message)."""
+def _job_groups(works: list[BlockWork], ids: list[list[int]], n_shards: int, memory_budget: int,
+                workers: int) -> list[tuple[int, tuple[int, ...]]]:
+    """The tasks of a run, (shard, the works it scans), in submission order. As in the local
+    engine: when every block's partial fits in a quarter of the budget, shards come first and each
+    task scans one shard for a group of blocks (``workers`` groups), reading and quantising the
+    shard once for the group; otherwise one task per (block, shard), block after block, so only
+    the blocks in progress are held."""
+    if sum(work.state_bytes for work in works) <= memory_budget // 4:
+        size = -(-len(works) // max(1, min(workers, len(works))))
+        chunks = [tuple(range(first, min(len(works), first + size))) for first in range(0, len(works), size)]
+        return [(s, group) for s in range(n_shards) for group in chunks if any(s in ids[w] for w in group)]
+    return [(s, (w,)) for w in range(len(works)) for s in ids[w]]
+
+
+def _scan_task(scorer: Scorer, works: list[BlockWork], shard: slice,
+               memory_budget: int) -> tuple[str, list[Partial | None] | None, str | None]:
+    """One shard scanned for some blocks on a Ray worker: (node id, a partial per block, None if
+    the shard is outside its span), or (node id, None, message)."""
     import ray
 
     node = ray.get_runtime_context().get_node_id()
     try:
-        return node, scan(scorer, work, shard, memory_budget), None
+        return node, [scan(scorer, work, shard, memory_budget) if work.shards_of([shard]) else None for work in works], None
     except XbenchError as error:
         return node, None, str(error)
