@@ -98,8 +98,7 @@ def test_a_worker_killed_mid_encode_is_retried(tmp_path, synthetic, ray_engine):
 
 
 @needs_ray
-@pytest.mark.parametrize("model", ["tests.encoders_for_tests:with_nan", "tests.encoders_for_tests:raises",
-                                   "tests.encoders_for_tests:wrong_count"])
+@pytest.mark.parametrize("model", ["tests.encoders_for_tests:with_nan", "tests.encoders_for_tests:raises"])
 def test_a_failing_model_on_ray_gives_the_local_one_line_error(tmp_path, synthetic, ray_engine, model):
     """A model that raises, or whose output is refused: the actor's message is the local run's,
     one line, exit 1."""
