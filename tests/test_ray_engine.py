@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pickle
 import re
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -193,3 +195,24 @@ def test_a_model_that_fails_to_load_on_a_worker_is_one_line(tmp_path, synthetic,
     (line,) = result.output.strip().splitlines()
     assert line.startswith("xbench: error: model tests.encoders_for_tests:LoadsOnlyInDriver: ")
     assert "weights not found on this node" in line
+
+
+def test_what_workers_read_is_named_by_absolute_paths(tmp_path, synthetic, monkeypatch):
+    """A Ray Client worker does not share the driver's working directory: a corpus chunk's locator
+    and the candidate matrix's chunk files, made from relative paths, read the same from elsewhere."""
+    from benchmark.encoders.ngram_hash import NgramHashEncoder
+    from benchmark.engine.cache import EmbeddingCache
+    from benchmark.engine.chunked import embed_corpus
+    from benchmark.engine.formats.beir import scan_corpus
+
+    monkeypatch.chdir(synthetic.root)
+    source, _ = scan_corpus(Path("beir/en/corpus.jsonl"), "sentence", set())
+    (cache_dir := tmp_path / "here").mkdir()
+    monkeypatch.chdir(cache_dir)
+    matrix = embed_corpus(NgramHashEncoder(), source, "passage", EncoderOptions(), EmbeddingCache(Path("cache")))
+    texts, vectors = [chunk.locator.texts() for chunk in source.chunks()], matrix[0:len(matrix)]
+    (elsewhere := tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(elsewhere)
+    moved_source, moved_matrix = pickle.loads(pickle.dumps((source, matrix)))
+    assert [chunk.locator.texts() for chunk in moved_source.chunks()] == texts and len(texts[0]) > 0
+    assert moved_matrix[0:len(moved_matrix)].tobytes() == vectors.tobytes()
