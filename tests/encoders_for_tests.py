@@ -125,3 +125,28 @@ class WordCounts:
 
 
 word_counts = WordCounts()
+
+
+def dies_once(texts):
+    """ngram_counts, except that the first call in a process other than the one named by
+    $XBENCH_TEST_DRIVER_PID kills that process (SIGKILL, as a lost machine would), once: the
+    marker file $XBENCH_TEST_DIE_MARKER records that it happened. For the Ray retry test."""
+    marker = os.environ.get("XBENCH_TEST_DIE_MARKER")
+    if marker and str(os.getpid()) != os.environ.get("XBENCH_TEST_DRIVER_PID") and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), 9)
+    return ngram_counts.encode(texts)
+
+
+class LoadsOnlyInDriver:
+    """ngram_counts in the process named by $XBENCH_TEST_DRIVER_PID; elsewhere (a Ray actor) it
+    fails to load, as a model missing on a cluster node would."""
+
+    similarity = "dot"
+
+    def __init__(self):
+        if str(os.getpid()) != os.environ.get("XBENCH_TEST_DRIVER_PID", str(os.getpid())):
+            raise RuntimeError("weights not found on this node")
+
+    def encode(self, texts):
+        return ngram_counts.encode(texts)

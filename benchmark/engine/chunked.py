@@ -38,7 +38,8 @@ VERIFY_BYTES = 1 << 22  # bytes of vectors read at a time while checking a chunk
 
 @dataclass(frozen=True)
 class ChunkFile:
-    """One chunk's shard: its path, rows, and the byte offset of its float32 vectors' data."""
+    """One chunk's shard: its path (absolute: a Ray worker's working directory may differ, over
+    Ray Client it does), rows, and the byte offset of its float32 vectors' data."""
 
     path: str
     rows: int
@@ -69,7 +70,7 @@ def chunk_file(path: Path, rows: int, dimension: int) -> ChunkFile:
     offset, shape = _vectors_at(path)
     if shape != (rows, dimension):
         raise XbenchError(f"embedding cache {path}: holds {shape[0]}x{shape[1]} vectors, not {rows}x{dimension}")
-    return ChunkFile(str(path), rows, offset)
+    return ChunkFile(str(path.absolute()), rows, offset)
 
 
 def cached_chunk(cache: EmbeddingCache, path: Path, keys: np.ndarray) -> tuple[ChunkFile, int] | None:
@@ -91,7 +92,7 @@ def cached_chunk(cache: EmbeddingCache, path: Path, keys: np.ndarray) -> tuple[C
                 left -= len(block)
         if left == 0 and np.array_equal(checksum, np.frombuffer(digest.digest(), dtype=np.uint8)):
             if np.array_equal(stored, keys) and shape[0] == len(keys):
-                return ChunkFile(str(path), len(keys), offset), int(shape[1])
+                return ChunkFile(str(path.absolute()), len(keys), offset), int(shape[1])
             return None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         pass

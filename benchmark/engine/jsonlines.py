@@ -141,7 +141,8 @@ def _parse_lines(path: Path, data: bytes, first_line: int, fields: tuple[str, ..
 @dataclass(frozen=True)
 class JsonlLocator:
     """One chunk of a BEIR ``corpus.jsonl``: re-read and re-parsed wherever it is asked for (a
-    Ray actor included), so the texts are those the reader counted. ``candidate_text``:
+    Ray actor included, whose working directory may not be the driver's: ``path`` is absolute),
+    so the texts are those the reader counted. ``candidate_text``:
     "sentence" is the passage's text, else its title, a space and its text, stripped."""
 
     path: str

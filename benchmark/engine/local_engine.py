@@ -25,6 +25,10 @@ class LocalEngine:
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads or min(8, os.cpu_count() or 1)
 
+    def encode_hook(self, retriever: object) -> None:
+        """No hook: embeddings are encoded in this process (:func:`benchmark.engine.embed.local_batches`)."""
+        return None
+
     def usage(self) -> dict:
         """What a result records of where the work ran: nothing beyond this machine."""
         return {}

@@ -112,7 +112,8 @@ def _evaluate(task: LoadedTask, retriever: Retriever, options: EncoderOptions, c
     index = task.index
     t1 = clock()
 
-    work = Workspace(EmbeddingCache(config.cache_dir), config.quiet)
+    work = Workspace(EmbeddingCache(config.cache_dir), config.quiet,
+                     encode_batches=config.engine.encode_hook(retriever) if config.engine is not None else None)
     scorer = retriever.index(index, work)
     t2 = clock()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from benchmark.metrics.bias import BIAS_MEASURES, ENGLISH
 from benchmark.metrics.cutoff import depth_of, ranx_metrics, stack_padded
 from benchmark.progress import bar
 from .correlation import rank_correlations
+from .embed import EncodeBatches
 from .local_engine import LocalEngine
 from .partials import BlockWork, Partial, finish, make_work
 from .search import DEFAULT_MEMORY_BUDGET, Scorer
@@ -46,6 +47,8 @@ class Engine(Protocol):
             progress: Callable[[int], None]) -> Iterator[tuple[int, Partial]]: ...
 
     def usage(self) -> dict: ...
+
+    def encode_hook(self, retriever: Any) -> Callable[[str], EncodeBatches] | None: ...
 
 
 @dataclass

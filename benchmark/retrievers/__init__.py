@@ -41,7 +41,7 @@ def load_model(spec: str, options: EncoderOptions | None = None) -> Retriever:
     """The retriever ``--model spec`` names, built with ``options``."""
     options = options or EncoderOptions()
     model = _load(spec, options)
-    return model if isinstance(model, Retriever) else DenseRetriever(model, options)
+    return model if isinstance(model, Retriever) else DenseRetriever(model, options, spec)
 
 
 def _load(spec: str, options: EncoderOptions) -> Union[Encoder, Retriever]:

@@ -25,12 +25,13 @@ from .base import Retriever, Workspace
 
 
 class DenseRetriever(Retriever):
-    """``encoder`` as a retriever; ``options`` are the prompts, batch size and normalisation."""
+    """``encoder`` as a retriever; ``options`` are the prompts, batch size and normalisation;
+    ``spec``: the ``--model`` it was loaded from, if any (a Ray actor loads its own copy from it)."""
 
     uses_cache = True
 
-    def __init__(self, encoder: Encoder, options: EncoderOptions) -> None:
-        self.encoder, self.options, self.name = encoder, options, encoder.name
+    def __init__(self, encoder: Encoder, options: EncoderOptions, spec: str | None = None) -> None:
+        self.encoder, self.options, self.name, self.spec = encoder, options, encoder.name, spec
 
     def identity(self) -> ModelIdentity:
         return ModelIdentity.of(self.encoder.identity(), self.name, self.encoder.similarity)

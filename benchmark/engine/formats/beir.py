@@ -72,7 +72,7 @@ def scan_corpus(path: Path, candidate_text: str, wanted: set[str]) -> tuple[Text
         for row, doc_id in enumerate(ids):
             if doc_id in wanted:
                 found.setdefault(doc_id, column + row)
-        pieces.append((chunk.rows, JsonlLocator(str(path), chunk.start, chunk.stop, chunk.first_line, candidate_text, chunk.rows)))
+        pieces.append((chunk.rows, JsonlLocator(str(path.absolute()), chunk.start, chunk.stop, chunk.first_line, candidate_text, chunk.rows)))
         column += chunk.rows
     _refuse_duplicates(path, np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64))
     return TextSource(pieces), found
