@@ -103,8 +103,18 @@ def test_a_file_truncated_mid_line_is_named_at_its_last_line(tmp_path):
     path.write_bytes(b'{"_id": "a", "text": "x"}\n{"_id": "b", "text": "y"}\n{"_id": "c", "te')
     chunks = list(line_chunks(path, rows=2))
     assert [c.rows for c in chunks] == [2, 1]
-    with pytest.raises(XbenchError, match=rf"^{path}: line 3: not valid JSON"):
+    with pytest.raises(XbenchError, match=rf"^{path}: line 3: the file ends in the middle of this line \(truncated\?\)$"):
         parse_chunk(path, read_chunk(path, chunks[1]), chunks[1], ("_id", "text"))
+    # cut inside a multi-byte character: still a truncated line, not "not UTF-8"
+    path.write_bytes('{"_id": "a", "text": "x"}\n{"_id": "b", "text": "ä'.encode()[:-1])
+    (chunk,) = line_chunks(path, rows=5)
+    with pytest.raises(XbenchError, match=r"line 2: the file ends in the middle of this line"):
+        parse_chunk(path, read_chunk(path, chunk), chunk, ("_id", "text"))
+    # a broken line followed by a newline is named for what it is
+    path.write_bytes(b'{"_id": "a", "te\n{"_id": "b", "text": "y"}\n')
+    (chunk,) = line_chunks(path, rows=5)
+    with pytest.raises(XbenchError, match=r"line 1: not valid JSON"):
+        parse_chunk(path, read_chunk(path, chunk), chunk, ("_id", "text"))
 
 
 def test_a_file_changed_since_it_was_cut_is_refused(tmp_path):

@@ -116,15 +116,18 @@ def _parse_lines(path: Path, data: bytes, first_line: int, fields: tuple[str, ..
     """The exact parse, line by line: what Arrow refused is read here, or its line is named."""
     columns: dict[str, list[str]] = {name: [] for name in (*fields, *optional)}
     seen: set[str] = set()
-    for n, raw in enumerate(data.split(b"\n")):
+    lines = data.split(b"\n")
+    for n, raw in enumerate(lines):
         if not raw.strip(b" \t\r"):
             continue
         where = f"{path}: line {first_line + n}"
         try:
             record = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise XbenchError(f"{where}: not UTF-8 text (byte {exc.start})") from None
-        except json.JSONDecodeError as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if n == len(lines) - 1:  # no newline after it: the file's last line, and it is broken
+                raise XbenchError(f"{where}: the file ends in the middle of this line (truncated?)") from None
+            if isinstance(exc, UnicodeDecodeError):
+                raise XbenchError(f"{where}: not UTF-8 text (byte {exc.start})") from None
             raise XbenchError(f"{where}: not valid JSON ({exc.msg}: column {exc.colno})") from None
         if not isinstance(record, dict):
             raise XbenchError(f"{where}: not a JSON object")
