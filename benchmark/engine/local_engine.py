@@ -15,15 +15,20 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
-from .partials import BlockWork, Partial, scan
+from .partials import BlockWork, Partial, scan, shards_first
 from .search import Scorer
+
+
+def default_threads() -> int:
+    """Threads for the plans of a row block and the rank correlation's rows: the cores, up to 8."""
+    return min(8, os.cpu_count() or 1)
 
 
 class LocalEngine:
     name = "local"
 
     def __init__(self, threads: int | None = None) -> None:
-        self.threads = threads or min(8, os.cpu_count() or 1)
+        self.threads = threads or default_threads()
 
     def encode_hook(self, retriever: object) -> None:
         """No hook: embeddings are encoded in this process (:func:`benchmark.engine.embed.local_batches`)."""
@@ -37,11 +42,11 @@ class LocalEngine:
             progress: Callable[[int], None] = lambda n: None) -> Iterator[tuple[int, Partial]]:
         """(position in ``works``, its partial over every shard), block after block."""
         with ThreadPoolExecutor(self.threads) as executor:
-            if sum(work.state_bytes for work in works) <= memory_budget // 4:
+            if shards_first(works, memory_budget):
                 partials = [Partial.empty(work) for work in works]
                 for shard in shards:
                     for work, partial in zip(works, partials):
-                        if work.shards_of([shard]):
+                        if work.overlaps(shard):
                             scan(scorer, work, shard, memory_budget, partial, executor)
                             progress(1)
                 yield from enumerate(partials)

@@ -17,26 +17,52 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from benchmark.metrics import metric_spec
 from benchmark.metrics.accuracy import accuracy
 from benchmark.metrics.average_precision import average_precision
-from benchmark.metrics.bias import TOP, bias_values
+from benchmark.metrics.bias import ENGLISH, TOP, bias_values
 from benchmark.metrics.cutoff import qrels_rows, run_rows
 from benchmark.metrics.ranking import TopList, count_at_least, ranks_from, thresholds_of
 from benchmark.metrics.rank_distance import rank_distance
 from .search import Scorer, block_rows
-from .settings import SettingPlan
+from .settings import SettingPlan, TaskIndex
+
+RANK_DISTANCE = metric_spec("rank_distance")  # computed on the kinds its spec names (the multilingual pool)
+OWN_SHARE = metric_spec("own_share")  # so are the bias measures (own_share, english_share, own_first: one pass)
+
+
+@dataclass(frozen=True)
+class Languages:
+    """What the bias measures of one setting need to know of languages: the query language's
+    position in the task's languages, and English's (None if absent)."""
+
+    query: int
+    english: int | None
+
+    @classmethod
+    def of(cls, index: TaskIndex, plan: SettingPlan) -> "Languages | None":
+        """For a setting the bias measures apply to; else None."""
+        if not OWN_SHARE.applies_to(plan.setting.kind):
+            return None
+        english = index.languages.index(ENGLISH) if ENGLISH in index.languages else None
+        return cls(index.languages.index(plan.setting.query_lang), english)
 
 
 @dataclass(frozen=True)
 class PlanWork:
     """One setting's share of a block: its plan, its relevant candidates' scores as ranked,
-    the depth of its cutoff top list and whether the bias measures apply."""
+    the depth of its cutoff top list and, where the bias measures apply, its languages."""
 
     plan: SettingPlan
     values: np.ndarray  # (n, R) the relevant candidates' scores (padding: 0)
     thresholds: np.ndarray  # (n, R) the same, best first, NaN padding
     depth: int  # width of the cutoff top list: min(deepest cutoff, pool size)
-    bias_depth: int  # width of the bias top list (0: the bias measures do not apply)
+    languages: Languages | None  # None: the bias measures do not apply
+
+    @property
+    def bias_depth(self) -> int:
+        """Width of the bias top list (0 where the bias measures do not apply)."""
+        return min(TOP, self.plan.pool.stop - self.plan.pool.start) if self.languages is not None else 0
 
 
 @dataclass(frozen=True)
@@ -52,9 +78,13 @@ class BlockWork:
         """What its partial holds: per query, a count per answer and two top lists (17 bytes a slot)."""
         return sum(p.plan.n_queries * (8 * p.thresholds.shape[1] + 17 * (p.depth + p.bias_depth)) for p in self.plans)
 
+    def overlaps(self, shard: slice) -> bool:
+        """Whether ``shard`` holds a column of any of its pools."""
+        return shard.start < self.span.stop and shard.stop > self.span.start
+
     def shards_of(self, shards: list[slice]) -> list[slice]:
         """The shards of ``shards`` that overlap this block's span."""
-        return [s for s in shards if s.start < self.span.stop and s.stop > self.span.start]
+        return [s for s in shards if self.overlaps(s)]
 
 
 @dataclass
@@ -82,17 +112,23 @@ class Partial:
         return Partial([a.merge(b) for a, b in zip(self.plans, other.plans, strict=True)])
 
 
-def make_work(scorer: Scorer, rows: tuple[int, int], plans: list[SettingPlan], depth: int, bias: list[bool]) -> BlockWork:
+def shards_first(works: list[BlockWork], memory_budget: int) -> bool:
+    """Whether every block's partial fits in a quarter of the budget, so an engine may take the
+    shards as its outer loop and read each shard once for all blocks (a large corpus, a few
+    thousand queries); else blocks come first and only the blocks in progress are held."""
+    return sum(work.state_bytes for work in works) <= memory_budget // 4
+
+
+def make_work(scorer: Scorer, index: TaskIndex, rows: tuple[int, int], plans: list[SettingPlan], depth: int) -> BlockWork:
     """A block's work: each plan's relevant scores come first, from single (row, column) pairs."""
     works = []
-    for plan, with_bias in zip(plans, bias):
+    for plan in plans:
         present = plan.relevant >= 0
         values = np.zeros(plan.relevant.shape)
         pair_rows = np.broadcast_to(plan.query_rows[:, None], present.shape)[present]
         values[present] = scorer.pair_scores(pair_rows, plan.relevant[present], plan.pool)
-        pool_size = plan.pool.stop - plan.pool.start
-        works.append(PlanWork(plan, values, thresholds_of(values, present), min(depth, pool_size),
-                              min(TOP, pool_size) if with_bias else 0))
+        works.append(PlanWork(plan, values, thresholds_of(values, present), min(depth, plan.pool.stop - plan.pool.start),
+                              Languages.of(index, plan)))
     span = slice(min(p.pool.start for p in plans), max(p.pool.stop for p in plans))
     return BlockWork(rows, tuple(works), span)
 
@@ -134,21 +170,21 @@ def _scan_plan(work: PlanWork, state: PlanPartial, view, start: int, stop: int, 
     state.bias_top.rows(lo, hi).insert(scores, first)
 
 
-def finish(work: PlanWork, state: PlanPartial, candidate_langs: np.ndarray | None, lang: int, english: int | None,
-           with_rank_distance: bool) -> dict[str, np.ndarray]:
-    """Per-query values of one plan from its merged partial: AP, accuracy, rank distance, the
-    bias measures (``candidate_langs`` given), and its ranx rows (qrels, run) when it has a depth."""
-    plan = work.plan
+def finish(work: PlanWork, state: PlanPartial, candidate_langs: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-query values of one plan from its merged partial: AP, accuracy, rank distance and the
+    bias measures where they apply (``candidate_langs``: each candidate column's language
+    position), and its ranx rows (qrels, run) when it has a depth."""
+    plan, langs = work.plan, work.languages
     ranks = ranks_from(state.counts, work.thresholds)
     out = {"ap": average_precision(ranks), "acc": accuracy(ranks), "n": (plan.relevant >= 0).sum(axis=1)}
-    if with_rank_distance:
+    if RANK_DISTANCE.applies_to(plan.setting.kind):
         out["rd"] = rank_distance(ranks)
-    if candidate_langs is not None:
+    if langs is not None:
         present = plan.relevant >= 0
-        own = candidate_langs[np.where(present, plan.relevant, 0)] == lang
+        own = candidate_langs[np.where(present, plan.relevant, 0)] == langs.query
         pool_langs = candidate_langs[plan.pool]
         top = state.bias_top.cols - plan.pool.start
-        out.update(bias_values(top, work.values, present, own, pool_langs, lang, english))
+        out.update(bias_values(top, work.values, present, own, pool_langs, langs.query, langs.english))
     if work.depth:
         out["qrels"] = qrels_rows(plan.relevant)
         out["run"] = run_rows(state.top.cols, state.top.vals)

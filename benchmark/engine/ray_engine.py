@@ -35,7 +35,7 @@ from benchmark.encoders import EncoderOptions, RemoteEncoder
 from benchmark.errors import UsageError, XbenchError
 from benchmark.retrievers import DenseRetriever, Retriever
 from .embed import EncodeBatches
-from .partials import BlockWork, Partial, scan
+from .partials import BlockWork, Partial, scan, shards_first
 from .ray_cluster import Cluster, connect, import_ray, one_line
 from .ray_encode import EncodePump
 from .search import Scorer
@@ -117,7 +117,7 @@ class RayEngine:
             progress: Callable[[int], None] = lambda n: None) -> Iterator[tuple[int, Partial]]:
         """(position in ``works``, its partial over every shard), each block once all its shards are in."""
         ray = self.ray
-        ids = [[s for s, shard in enumerate(shards) if work.shards_of([shard])] for work in works]
+        ids = [[s for s, shard in enumerate(shards) if work.overlaps(shard)] for work in works]
         for w, its in enumerate(ids):
             if not its:
                 yield w, Partial.empty(works[w])
@@ -176,7 +176,7 @@ def _job_groups(works: list[BlockWork], ids: list[list[int]], n_shards: int, mem
     task scans one shard for a group of blocks (``workers`` groups), reading and quantising the
     shard once for the group; otherwise one task per (block, shard), block after block, so only
     the blocks in progress are held."""
-    if sum(work.state_bytes for work in works) <= memory_budget // 4:
+    if shards_first(works, memory_budget):
         size = -(-len(works) // max(1, min(workers, len(works))))
         chunks = [tuple(range(first, min(len(works), first + size))) for first in range(0, len(works), size)]
         return [(s, group) for s in range(n_shards) for group in chunks if any(s in ids[w] for w in group)]
@@ -191,6 +191,6 @@ def _scan_task(scorer: Scorer, works: list[BlockWork], shard: slice,
 
     node = ray.get_runtime_context().get_node_id()
     try:
-        return node, [scan(scorer, work, shard, memory_budget) if work.shards_of([shard]) else None for work in works], None
+        return node, [scan(scorer, work, shard, memory_budget) if work.overlaps(shard) else None for work in works], None
     except XbenchError as error:
         return node, None, str(error)

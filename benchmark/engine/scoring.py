@@ -14,28 +14,22 @@ rankings in all its languages at once, takes a second pass of its own (:mod:`.co
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
-from benchmark.metrics import metric_spec
-from benchmark.metrics.bias import BIAS_MEASURES, ENGLISH
+from benchmark.metrics.bias import BIAS_MEASURES
 from benchmark.metrics.cutoff import depth_of, ranx_metrics, stack_padded
 from benchmark.progress import bar
 from .correlation import rank_correlations
 from .embed import EncodeBatches
-from .local_engine import LocalEngine
-from .partials import BlockWork, Partial, finish, make_work
+from .local_engine import LocalEngine, default_threads
+from .partials import OWN_SHARE, RANK_DISTANCE, BlockWork, Partial, finish, make_work
 from .search import DEFAULT_MEMORY_BUDGET, Scorer
 from .shards import column_shards, default_shard_size
 from .settings import Setting, SettingPlan, TaskIndex
-
-RANK_DISTANCE = metric_spec("rank_distance")  # computed on the kinds its spec names (the multilingual pool)
-OWN_SHARE = metric_spec("own_share")  # so are the bias measures (own_share, english_share, own_first: one pass)
-
 
 class Engine(Protocol):
     """Where the scans of a run happen: :class:`~.local_engine.LocalEngine` (this process) or
@@ -69,23 +63,6 @@ class SettingScores:
         return float(self.ap.mean()) if len(self.ap) else 0.0
 
 
-@dataclass(frozen=True)
-class Languages:
-    """What the bias measures of one setting need to know of languages: the query language's
-    position in the task's languages, and English's (None if absent)."""
-
-    query: int
-    english: int | None
-
-    @classmethod
-    def of(cls, index: TaskIndex, plan: SettingPlan) -> "Languages | None":
-        """For a setting the bias measures apply to; else None."""
-        if not OWN_SHARE.applies_to(plan.setting.kind):
-            return None
-        english = index.languages.index(ENGLISH) if ENGLISH in index.languages else None
-        return cls(index.languages.index(plan.setting.query_lang), english)
-
-
 def score_settings(
     index: TaskIndex,
     plans: list[SettingPlan],
@@ -103,15 +80,14 @@ def score_settings(
     measures) and, for a task with a multilingual pool, in "rank_correlation" (:mod:`.correlation`).
     ``shard_size``: candidate columns per shard (default: what half the memory budget holds)."""
     began = time.perf_counter()
+    threads = threads or default_threads()
     engine = engine or LocalEngine(threads)
     depth = depth_of(cutoff_names)
-    langs = [Languages.of(index, plan) for plan in plans]
     by_block: dict[tuple[int, int], list[int]] = {}
     for i, plan in enumerate(plans):
         by_block.setdefault(plan.block, []).append(i)
     members = list(by_block.values())
-    works = [make_work(scorer, rows, [plans[i] for i in group], depth, [langs[i] is not None for i in group])
-             for rows, group in by_block.items()]
+    works = [make_work(scorer, index, rows, [plans[i] for i in group], depth) for rows, group in by_block.items()]
     size = shard_size or default_shard_size(memory_budget, scorer.column_bytes, scorer.n_candidates)
     shards = column_shards(slice(0, scorer.n_candidates), size)
     parts: dict[int, dict] = {}
@@ -125,24 +101,17 @@ def score_settings(
             if done is None:
                 break
             w, partial = done
-            finished = {i: finish(pw, state, index.candidate_langs if langs[i] is not None else None,
-                                  langs[i].query if langs[i] else 0, langs[i].english if langs[i] else None,
-                                  RANK_DISTANCE.applies_to(plans[i].setting.kind))
-                        for i, pw, state in zip(members[w], works[w].plans, partial.plans)}
+            finished = {i: finish(pw, state, index.candidate_langs) for i, pw, state in zip(members[w], works[w].plans, partial.plans)}
             _add_cutoffs(finished, cutoff_names)
             parts.update(finished)
     if timings is not None:
         timings["search"] = timings.get("search", 0.0) + searching
         timings["scoring"] = timings.get("scoring", 0.0) + time.perf_counter() - began - searching
-    correlations = rank_correlations(index, plans, scorer, memory_budget, shards, engine_threads(engine), timings)
+    correlations = rank_correlations(index, plans, scorer, memory_budget, shards, threads, timings)
     scores = [_collect(index, plan, parts[i], cutoff_names) for i, plan in enumerate(plans)]
     for i, values in correlations.items():
         scores[i].bias["rank_correlation"] = values
     return scores
-
-
-def engine_threads(engine: Engine) -> int:
-    return getattr(engine, "threads", None) or min(8, os.cpu_count() or 1)
 
 
 def _add_cutoffs(finished: dict[int, dict], cutoff_names: tuple[str, ...]) -> None:
@@ -163,16 +132,13 @@ def _add_cutoffs(finished: dict[int, dict], cutoff_names: tuple[str, ...]) -> No
 
 
 def _collect(index: TaskIndex, plan: SettingPlan, part: dict, cutoff_names: tuple[str, ...]) -> SettingScores:
-    def join(key: str) -> np.ndarray:
-        return np.asarray(part[key])
-
     return SettingScores(
         setting=plan.setting,
         query_ids=[index.query_ids[r] for r in plan.query_rows],
-        ap=join("ap"),
-        n_relevant=join("n").astype(np.int64),
-        accuracy=join("acc"),
-        rank_distance=join("rd") if RANK_DISTANCE.applies_to(plan.setting.kind) else None,
-        cutoff={name: join(name) for name in cutoff_names},
-        bias={name: join(name) for name in BIAS_MEASURES if name != "rank_correlation"} if OWN_SHARE.applies_to(plan.setting.kind) else {},
+        ap=part["ap"],
+        n_relevant=part["n"].astype(np.int64),
+        accuracy=part["acc"],
+        rank_distance=part["rd"] if RANK_DISTANCE.applies_to(plan.setting.kind) else None,
+        cutoff={name: part[name] for name in cutoff_names},
+        bias={name: part[name] for name in BIAS_MEASURES if name != "rank_correlation"} if OWN_SHARE.applies_to(plan.setting.kind) else {},
     )
